@@ -1,0 +1,1 @@
+SELECT coalesce(json_agg(type ORDER BY type), '[]')::text FROM operation_types

@@ -1,0 +1,114 @@
+//! Command-line arguments: clap derive only. Doc comments here are the `--help` text.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Perform and prove the cutover from the legacy `bulk_operation_runs` tables to the canonical
+/// `operation_runs` table: migrate, guard, verify, drop, and report readiness.
+///
+/// Exit codes: 0 ok; 1 the answer is no; 2 usage error; 3 cannot connect; 4 run lock held or lock
+/// deadline exhausted; 5 a step failed, the database needs attention; 6 refused, nothing changed;
+/// 101 bug.
+#[derive(Debug, Parser)]
+#[command(
+    name = "oprun-cutover",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Database to act on: postgres://…, postgresql://… or sqlite:PATH. The value is never
+    /// printed; passwords are redacted in every message.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        global = true,
+        value_name = "URL"
+    )]
+    pub database_url: Option<String>,
+
+    /// Schema holding operation_runs and the legacy tables [default: public on PostgreSQL,
+    /// main on SQLite]. A plain lowercase identifier.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub schema: Option<String>,
+
+    /// Output format: human text, or exactly one JSON document on stdout.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// How long one DDL statement may wait for a table lock before it gives up and retries.
+    #[arg(long, global = true, default_value = "2s", value_name = "DURATION", value_parser = parse_duration)]
+    pub lock_timeout: std::time::Duration,
+
+    /// Overall budget for waiting: run lock, lock retries with backoff. Past it the run stops
+    /// and names the sessions in the way.
+    #[arg(long, global = true, default_value = "60s", value_name = "DURATION", value_parser = parse_duration)]
+    pub deadline: std::time::Duration,
+
+    /// How long to wait for the database to accept the connection.
+    #[arg(long, global = true, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
+    pub connect_timeout: std::time::Duration,
+
+    /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Less output on stderr: only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Never draw progress bars (they are also hidden for JSON output and non-terminal stderr).
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Dry run: show the pending migrations with their SQL, the column changes, index builds and
+    /// constraint validations that `migrate` would perform, and any existing rows that block it.
+    /// Changes nothing (runs in a read-only transaction).
+    Plan,
+
+    /// Apply pending migrations, then build the canonical indexes (concurrently on PostgreSQL)
+    /// and validate the constraints. Safe to re-run; resumes after a crash.
+    Migrate,
+
+    /// Report readiness: applied, pending and divergent migrations, and the cutover phase.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Exit 1 unless the database has reached at least this phase.
+    #[arg(long, value_enum, value_name = "PHASE")]
+    pub require: Option<RequiredPhase>,
+}
+
+/// The phases `status --require` can gate on, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum RequiredPhase {
+    SchemaReady,
+    Guarded,
+    Verified,
+    LegacyDropped,
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(text)
+        .map_err(|err| format!("{err} (write a duration such as 500ms, 2s or 5m)"))
+}

@@ -1,0 +1,72 @@
+//! `oprun-cutover` performs and proves the cutover from the legacy `bulk_operation_runs` tables
+//! to the canonical `operation_runs` table: versioned migrations, a write guard on the legacy
+//! tables, verification, the drop, and a readiness report that CI can gate on.
+//!
+//! Module map:
+//! - [`cli`] arguments (clap), [`settings`] their resolution with every default;
+//! - [`commands`] one module per subcommand, each returning a report;
+//! - [`schema`] the canon, inspection of a target, and the plan between them;
+//! - [`db`] connections, the run lock, lock-timeout retries, the refinery adapter, the ledger;
+//! - [`output`] human and JSON rendering; [`exit`] and [`error`] the failure contract.
+
+pub mod cli;
+pub mod commands;
+pub mod db;
+pub mod error;
+pub mod exit;
+pub mod output;
+pub mod schema;
+pub mod settings;
+
+use std::io::Write;
+
+use cli::{Cli, Command};
+use error::Error;
+use exit::ExitStatus;
+use output::Report;
+use settings::Settings;
+
+/// Run one command to completion and render its outcome. Callable more than once per process
+/// (tests do): no global state.
+pub async fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> ExitStatus {
+    let command = command_name(&cli.command);
+    let settings = Settings::resolve(&cli.global);
+    let scrub = |text: &str| match &settings {
+        Ok(s) => s.url.scrub(text),
+        Err(_) => text.to_string(),
+    };
+    let outcome = match &settings {
+        Ok(settings) => execute(settings, &cli.command).await,
+        Err(err) => Err(clone_usage(err)),
+    };
+    let status = match &outcome {
+        Ok(report) => report.exit_status(),
+        Err(err) => err.status(),
+    };
+    if output::render(cli.global.format, command, &outcome, stdout, stderr, &scrub).is_err() {
+        // stdout closed (e.g. piped into `head`): the exit status still tells the story.
+    }
+    status
+}
+
+async fn execute(settings: &Settings, command: &Command) -> Result<Report, Error> {
+    Ok(match command {
+        Command::Plan => Report::Plan(commands::plan::run(settings).await?),
+        Command::Migrate => Report::Migrate(commands::migrate::run(settings).await?),
+        Command::Status(args) => {
+            Report::Status(commands::status::run(settings, args.require).await?)
+        }
+    })
+}
+
+fn command_name(command: &Command) -> &'static str {
+    match command {
+        Command::Plan => "plan",
+        Command::Migrate => "migrate",
+        Command::Status(_) => "status",
+    }
+}
+
+fn clone_usage(err: &Error) -> Error {
+    Error::usage(err.to_string())
+}

@@ -1,0 +1,246 @@
+//! Reading what the target database has: catalog facts, applied migrations, and the existing
+//! rows that would block adoption. Read-only; each query is one set-based statement.
+
+use refinery_core::Migration;
+use serde::{Deserialize, Serialize};
+
+use super::canon;
+use crate::db::{self, Conn, Dialect};
+use crate::error::Result;
+
+/// Which SQL file to run for the connection's dialect.
+macro_rules! dialect_sql {
+    ($conn:expr, $name:literal) => {
+        match $conn.dialect() {
+            Dialect::Postgres => include_str!(concat!("../../sql/postgres/", $name, ".sql")),
+            Dialect::Sqlite => include_str!(concat!("../../sql/sqlite/", $name, ".sql")),
+        }
+    };
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Catalog {
+    pub schema_exists: bool,
+    pub read_only: bool,
+    pub in_recovery: bool,
+    pub server_version: serde_json::Value,
+    pub history_exists: bool,
+    pub runs_exists: bool,
+    pub registry_exists: bool,
+    pub ledger_exists: bool,
+    pub row_estimate: i64,
+    pub columns: Vec<CatalogColumn>,
+    pub indexes: Vec<CatalogIndex>,
+    pub unvalidated: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct CatalogColumn {
+    pub name: String,
+    pub data_type: String,
+    pub not_null: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct CatalogIndex {
+    pub name: String,
+    pub valid: bool,
+    pub definition: String,
+}
+
+/// Existing rows breaking one canonical rule.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Violation {
+    pub rule: String,
+    pub rows: i64,
+    pub sample_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Duplicates {
+    pub groups: i64,
+    pub rows: i64,
+    pub sample: Vec<DuplicateGroup>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct DuplicateGroup {
+    pub tenant_id: i64,
+    pub run_identity_hash: String,
+    pub count: i64,
+    pub ids: Vec<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct HistoryRow {
+    pub version: i32,
+    pub name: String,
+    pub applied_on: String,
+    pub checksum: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct State {
+    phase: String,
+}
+
+/// Everything known about the target before deciding what to do.
+#[derive(Debug, Clone)]
+pub struct Inspection {
+    pub dialect: Dialect,
+    pub catalog: Catalog,
+    pub applied: Vec<Migration>,
+    pub violations: Vec<Violation>,
+    pub duplicates: Duplicates,
+    /// Types existing rows use that neither the registry nor the seed lists.
+    pub unregistered_types: Vec<String>,
+    /// The phase the ledger last recorded, if the ledger exists.
+    pub recorded_phase: Option<String>,
+}
+
+impl Inspection {
+    pub fn column(&self, name: &str) -> Option<&CatalogColumn> {
+        self.catalog.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn index(&self, name: &str) -> Option<&CatalogIndex> {
+        self.catalog.indexes.iter().find(|i| i.name == name)
+    }
+}
+
+/// Inspect the target. `deep` also scans existing rows (violations, duplicates, types), which
+/// `plan` and `migrate` need and `status` does not.
+pub async fn inspect(conn: &mut Conn, schema: &str, deep: bool) -> Result<Inspection> {
+    let catalog: Catalog = db::read(
+        conn,
+        "inspect the catalog",
+        dialect_sql!(conn, "inspect"),
+        &[schema],
+    )
+    .await?;
+    let applied = if catalog.history_exists {
+        let rows: Vec<HistoryRow> = db::read(
+            conn,
+            "read the migration history",
+            dialect_sql!(conn, "history"),
+            &[],
+        )
+        .await?;
+        rows.into_iter().map(to_migration).collect::<Result<_>>()?
+    } else {
+        Vec::new()
+    };
+    let recorded_phase = if catalog.ledger_exists {
+        let state: State = db::read(
+            conn,
+            "read the recorded phase",
+            dialect_sql!(conn, "state"),
+            &[],
+        )
+        .await?;
+        Some(state.phase)
+    } else {
+        None
+    };
+    let mut inspection = Inspection {
+        dialect: conn.dialect(),
+        catalog,
+        applied,
+        violations: Vec::new(),
+        duplicates: Duplicates::default(),
+        unregistered_types: Vec::new(),
+        recorded_phase,
+    };
+    if deep && inspection.catalog.runs_exists && has_required_columns(&inspection) {
+        inspection.violations = violations(conn, &inspection).await?;
+        inspection.duplicates = db::read(
+            conn,
+            "look for duplicate active runs",
+            dialect_sql!(conn, "duplicate_active_runs"),
+            &[],
+        )
+        .await?;
+        let mut known: Vec<String> = canon::SEED_TYPES.iter().map(|t| t.to_string()).collect();
+        if inspection.catalog.registry_exists {
+            let registered: Vec<String> = db::read(
+                conn,
+                "read the operation-type registry",
+                dialect_sql!(conn, "registry_types"),
+                &[],
+            )
+            .await?;
+            known.extend(registered);
+        }
+        let known = serde_json::to_string(&known).expect("strings serialize");
+        inspection.unregistered_types = db::read(
+            conn,
+            "list operation types in use",
+            dialect_sql!(conn, "types_in_use"),
+            &[&known],
+        )
+        .await?;
+    }
+    Ok(inspection)
+}
+
+/// Duplicate active runs, read again right before the unique index is built.
+pub async fn duplicates(conn: &mut Conn) -> Result<Duplicates> {
+    db::read(
+        conn,
+        "look for duplicate active runs",
+        dialect_sql!(conn, "duplicate_active_runs"),
+        &[],
+    )
+    .await
+}
+
+/// Whether every column that cannot be added is present (otherwise rows cannot be checked).
+pub fn has_required_columns(inspection: &Inspection) -> bool {
+    canon::COLUMNS
+        .iter()
+        .filter(|c| matches!(c.add, canon::Addable::No))
+        .all(|c| inspection.column(c.name).is_some())
+}
+
+async fn violations(conn: &mut Conn, inspection: &Inspection) -> Result<Vec<Violation>> {
+    // Read existing rows as they will be after the missing columns are added.
+    let select: Vec<String> = canon::COLUMNS
+        .iter()
+        .map(|c| match inspection.column(c.name) {
+            Some(_) => db::ident::quote(c.name),
+            None => {
+                let fill = if inspection.dialect == Dialect::Postgres {
+                    c.fill.0
+                } else {
+                    c.fill.1
+                };
+                format!("{fill} AS {}", db::ident::quote(c.name))
+            }
+        })
+        .collect();
+    let sql = format!(
+        "WITH runs AS (SELECT {} FROM operation_runs)\n{}",
+        select.join(", "),
+        dialect_sql!(conn, "violations")
+    );
+    db::read(conn, "check existing rows against the canon", &sql, &[]).await
+}
+
+pub fn to_migration(row: HistoryRow) -> Result<Migration> {
+    use time::format_description::well_known::Rfc3339;
+    let bad = |what: &str| {
+        crate::error::Error::refused(
+            "history_unreadable",
+            format!("the migration history row V{} has an unreadable {what}; fix or remove the row by hand", row.version),
+        )
+    };
+    let applied_on =
+        time::OffsetDateTime::parse(&row.applied_on, &Rfc3339).map_err(|_| bad("applied_on"))?;
+    let checksum = row.checksum.parse::<u64>().map_err(|_| bad("checksum"))?;
+    Ok(Migration::applied(
+        row.version,
+        row.name,
+        applied_on,
+        checksum,
+    ))
+}
