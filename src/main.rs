@@ -8,7 +8,11 @@ use oprun_cutover::exit::ExitStatus;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.global.verbose, cli.global.quiet);
+    oprun_cutover::output::log::init(
+        cli.global.verbose,
+        cli.global.quiet,
+        cli.global.database_url.as_deref(),
+    );
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -22,25 +26,7 @@ fn main() -> ExitCode {
     let status = runtime.block_on(oprun_cutover::run(
         cli,
         &mut std::io::stdout().lock(),
-        &mut std::io::stderr().lock(),
+        &mut std::io::stderr(),
     ));
     status.into()
-}
-
-/// Logs go to stderr; stdout is the result. RUST_LOG overrides -v/-q.
-fn init_tracing(verbose: u8, quiet: bool) {
-    let default = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, _) => "debug",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(format!("oprun_cutover={default},warn"))
-    });
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
 }

@@ -2,6 +2,7 @@
 //! to any `io::Write` so tests capture it. Nothing else in the crate writes to stdout.
 
 mod human;
+pub mod log;
 
 use std::io::{self, Write};
 
