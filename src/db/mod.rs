@@ -1,6 +1,28 @@
 //! Database access: connecting, the run lock, lock-timeout retries, catalog reads and the
 //! refinery adapter. Everything else talks to the database through these.
 
+/// The tool's SQL file `sql/<dialect>/<name>.sql` for the connection's dialect, embedded at
+/// compile time: `dialect_sql!(conn, "inspect")`.
+macro_rules! dialect_sql {
+    ($conn:expr, $name:literal) => {
+        match $conn.dialect() {
+            $crate::db::Dialect::Postgres => include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/sql/postgres/",
+                $name,
+                ".sql"
+            )),
+            $crate::db::Dialect::Sqlite => include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/sql/sqlite/",
+                $name,
+                ".sql"
+            )),
+        }
+    };
+}
+pub(crate) use dialect_sql;
+
 pub mod connect;
 pub mod ident;
 pub mod ledger;

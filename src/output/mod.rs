@@ -3,6 +3,9 @@
 
 mod human;
 pub mod log;
+mod migrate;
+mod plan;
+mod status;
 
 use std::io::{self, Write};
 
@@ -95,7 +98,11 @@ pub fn render(
         Format::Human => match outcome {
             Ok(report) => {
                 let mut buffer = Vec::new();
-                human::write(report, &mut buffer)?;
+                match report {
+                    Report::Plan(plan) => plan::write_plan(plan, &mut buffer)?,
+                    Report::Migrate(report) => migrate::write_migrate(report, &mut buffer)?,
+                    Report::Status(report) => status::write_status(report, &mut buffer)?,
+                }
                 stdout.write_all(scrub(&String::from_utf8_lossy(&buffer)).as_bytes())
             }
             Err(err) => {

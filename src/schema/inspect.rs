@@ -5,18 +5,8 @@ use refinery_core::Migration;
 use serde::{Deserialize, Serialize};
 
 use super::canon;
-use crate::db::{self, Conn, Dialect};
+use crate::db::{self, dialect_sql, Conn, Dialect};
 use crate::error::Result;
-
-/// Which SQL file to run for the connection's dialect.
-macro_rules! dialect_sql {
-    ($conn:expr, $name:literal) => {
-        match $conn.dialect() {
-            Dialect::Postgres => include_str!(concat!("../../sql/postgres/", $name, ".sql")),
-            Dialect::Sqlite => include_str!(concat!("../../sql/sqlite/", $name, ".sql")),
-        }
-    };
-}
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Catalog {
