@@ -1,5 +1,7 @@
 //! Command-line arguments: clap derive only. Doc comments here are the `--help` text.
 
+use std::path::PathBuf;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Perform and prove the cutover from the legacy `bulk_operation_runs` tables to the canonical
@@ -90,6 +92,10 @@ pub enum Command {
 
     /// Report readiness: applied, pending and divergent migrations, and the cutover phase.
     Status(StatusArgs),
+
+    /// Compute ids_hash or query_hash and run_identity_hash exactly as the application must
+    /// (docs/identity.md). Needs no database.
+    Fingerprint(FingerprintArgs),
 }
 
 #[derive(Debug, Args)]
@@ -97,6 +103,38 @@ pub struct StatusArgs {
     /// Exit 1 unless the database has reached at least this phase.
     #[arg(long, value_enum, value_name = "PHASE")]
     pub require: Option<RequiredPhase>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("selection").required(true).args(["ids", "ids_file", "query", "query_file"])))]
+pub struct FingerprintArgs {
+    /// Operation type, a registry id such as policy_version.prune.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub op_type: String,
+
+    /// Target scope: the Entra tenant GUID (normalized to lowercase).
+    #[arg(long, value_name = "GUID")]
+    pub entra_tenant_id: Option<String>,
+
+    /// Target scope: the internal directory context id. Give this, the tenant id, or both.
+    #[arg(long, value_name = "ID")]
+    pub directory_context_id: Option<String>,
+
+    /// Explicit selection: comma-separated ids, e.g. 1,2,3.
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub ids: Option<String>,
+
+    /// Explicit selection from a file of one id per line ("-" reads stdin).
+    #[arg(long, value_name = "PATH")]
+    pub ids_file: Option<PathBuf>,
+
+    /// Query selection: the filter payload, a JSON object.
+    #[arg(long, value_name = "JSON")]
+    pub query: Option<String>,
+
+    /// Query selection from a file holding the JSON object ("-" reads stdin).
+    #[arg(long, value_name = "PATH")]
+    pub query_file: Option<PathBuf>,
 }
 
 /// The phases `status --require` can gate on, in order.

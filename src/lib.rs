@@ -14,6 +14,7 @@ pub mod commands;
 pub mod db;
 pub mod error;
 pub mod exit;
+pub mod identity;
 pub mod output;
 pub mod schema;
 pub mod settings;
@@ -30,15 +31,16 @@ use settings::Settings;
 /// (tests do): no global state.
 pub async fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> ExitStatus {
     let command = command_name(&cli.command);
-    let settings = Settings::resolve(&cli.global);
-    let scrub = |text: &str| match &settings {
-        Ok(s) => s.url.scrub(text),
-        Err(_) => text.to_string(),
+    let url = cli
+        .global
+        .database_url
+        .as_deref()
+        .and_then(|u| db::url::DatabaseUrl::parse(u).ok());
+    let scrub = |text: &str| match &url {
+        Some(url) => url.scrub(text),
+        None => text.to_string(),
     };
-    let outcome = match &settings {
-        Ok(settings) => execute(settings, &cli.command).await,
-        Err(err) => Err(clone_usage(err)),
-    };
+    let outcome = execute(&cli).await;
     let status = match &outcome {
         Ok(report) => report.exit_status(),
         Err(err) => err.status(),
@@ -49,13 +51,16 @@ pub async fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Ex
     status
 }
 
-async fn execute(settings: &Settings, command: &Command) -> Result<Report, Error> {
-    Ok(match command {
-        Command::Plan => Report::Plan(commands::plan::run(settings).await?),
-        Command::Migrate => Report::Migrate(commands::migrate::run(settings).await?),
+async fn execute(cli: &Cli) -> Result<Report, Error> {
+    // Resolved per command: `fingerprint` needs no database.
+    let settings = || Settings::resolve(&cli.global);
+    Ok(match &cli.command {
+        Command::Plan => Report::Plan(commands::plan::run(&settings()?).await?),
+        Command::Migrate => Report::Migrate(commands::migrate::run(&settings()?).await?),
         Command::Status(args) => {
-            Report::Status(commands::status::run(settings, args.require).await?)
+            Report::Status(commands::status::run(&settings()?, args.require).await?)
         }
+        Command::Fingerprint(args) => Report::Fingerprint(commands::fingerprint::run(args)?),
     })
 }
 
@@ -64,9 +69,6 @@ fn command_name(command: &Command) -> &'static str {
         Command::Plan => "plan",
         Command::Migrate => "migrate",
         Command::Status(_) => "status",
+        Command::Fingerprint(_) => "fingerprint",
     }
-}
-
-fn clone_usage(err: &Error) -> Error {
-    Error::usage(err.to_string())
 }

@@ -1,6 +1,7 @@
 //! Rendering: every command's report as human text or as exactly one JSON document, written
 //! to any `io::Write` so tests capture it. Nothing else in the crate writes to stdout.
 
+mod fingerprint;
 mod human;
 pub mod log;
 mod migrate;
@@ -12,6 +13,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::cli::Format;
+use crate::commands::fingerprint::FingerprintReport;
 use crate::commands::migrate::MigrateReport;
 use crate::commands::status::StatusReport;
 use crate::error::Error;
@@ -28,12 +30,13 @@ pub enum Report {
     Plan(Plan),
     Migrate(MigrateReport),
     Status(StatusReport),
+    Fingerprint(FingerprintReport),
 }
 
 impl Report {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            Report::Plan(_) | Report::Migrate(_) => ExitStatus::Ok,
+            Report::Plan(_) | Report::Migrate(_) | Report::Fingerprint(_) => ExitStatus::Ok,
             Report::Status(s) => s.exit_status(),
         }
     }
@@ -102,6 +105,9 @@ pub fn render(
                     Report::Plan(plan) => plan::write_plan(plan, &mut buffer)?,
                     Report::Migrate(report) => migrate::write_migrate(report, &mut buffer)?,
                     Report::Status(report) => status::write_status(report, &mut buffer)?,
+                    Report::Fingerprint(report) => {
+                        fingerprint::write_fingerprint(report, &mut buffer)?
+                    }
                 }
                 stdout.write_all(scrub(&String::from_utf8_lossy(&buffer)).as_bytes())
             }
