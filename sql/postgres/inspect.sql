@@ -19,7 +19,8 @@ SELECT json_build_object(
     'runs_exists', EXISTS (SELECT 1 FROM runs),
     'registry_exists', EXISTS (SELECT 1 FROM rel WHERE relname = 'operation_types'),
     'ledger_exists', EXISTS (SELECT 1 FROM rel WHERE relname = 'oprun_cutover_ledger'),
-    'row_estimate', coalesce((SELECT greatest(reltuples, 0)::bigint FROM runs), 0),
+    -- -1: never analyzed (PostgreSQL 14+), so the size is unknown.
+    'row_estimate', coalesce((SELECT reltuples::bigint FROM runs), 0),
     'columns', coalesce((
         SELECT json_agg(json_build_object(
                    'name', a.attname,

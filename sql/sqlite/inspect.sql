@@ -14,7 +14,7 @@ SELECT json_object(
         WHERE type = 'table' AND name = 'operation_types') THEN 'true' ELSE 'false' END),
     'ledger_exists', json(CASE WHEN EXISTS (SELECT 1 FROM sqlite_schema
         WHERE type = 'table' AND name = 'oprun_cutover_ledger') THEN 'true' ELSE 'false' END),
-    'row_estimate', 0,
+    'row_estimate', -1,
     'columns', json((SELECT json_group_array(json_object(
                     'name', name,
                     'data_type', lower(type),

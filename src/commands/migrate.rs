@@ -14,6 +14,7 @@ use crate::db::migrator::{Migrator, HISTORY_TABLE};
 use crate::db::retry::{ddl, RetryPolicy};
 use crate::db::{ident, Conn, Dialect};
 use crate::error::{Error, Result};
+use crate::output::progress;
 use crate::schema::canon;
 use crate::schema::inspect::{self, inspect};
 use crate::schema::migrations;
@@ -317,7 +318,9 @@ async fn ensure_index(
             false => Ok(()),
         };
         let result = match result {
-            Ok(()) => conn.execute_script(&create).await,
+            Ok(()) => {
+                progress::index_build(settings, index.name, conn.execute_script(&create)).await
+            }
             Err(e) => Err(e),
         };
         match result {

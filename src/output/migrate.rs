@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use crate::commands::migrate::MigrateReport;
-use crate::schema::plan::IndexAction;
+use crate::schema::plan::{ColumnAction, IndexAction};
 
 pub fn write_migrate(r: &MigrateReport, w: &mut dyn Write) -> io::Result<()> {
     let target = format!("{} schema {}", r.dialect.name(), r.schema);
@@ -20,7 +20,13 @@ pub fn write_migrate(r: &MigrateReport, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "  created schema {}", r.schema)?;
     }
     for c in &r.columns {
-        writeln!(w, "  {:?} column {}: {}", c.action, c.column, c.note)?;
+        let done = match c.action {
+            ColumnAction::Add => "added",
+            ColumnAction::Convert => "converted",
+            ColumnAction::Keep => "kept",
+            ColumnAction::Refuse => "refused",
+        };
+        writeln!(w, "  {done} column {}: {}", c.column, c.note)?;
     }
     for t in &r.registered_types {
         writeln!(w, "  registered operation type {t} (label = id)")?;

@@ -6,6 +6,7 @@ mod human;
 pub mod log;
 mod migrate;
 mod plan;
+pub mod progress;
 mod status;
 
 use std::io::{self, Write};

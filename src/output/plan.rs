@@ -49,6 +49,13 @@ pub fn write_plan(plan: &Plan, w: &mut dyn Write) -> io::Result<()> {
             writeln!(w, "      {sql};")?;
         }
     }
+    if !plan.app_columns.is_empty() {
+        writeln!(
+            w,
+            "  = leave application columns alone: {}",
+            plan.app_columns.join(", ")
+        )?;
+    }
     if !plan.register_types.is_empty() {
         writeln!(
             w,

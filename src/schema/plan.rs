@@ -17,10 +17,13 @@ pub struct Plan {
     pub create_schema: bool,
     /// `operation_runs` exists and was not created by this tool: it is adopted in place.
     pub adopting: bool,
+    /// The planner's row estimate for operation_runs; -1 when never analyzed.
     pub row_estimate: i64,
     pub applied: Vec<MigrationRef>,
     pub pending: Vec<PendingMigration>,
     pub columns: Vec<ColumnStep>,
+    /// Application columns the canon does not know: left alone.
+    pub app_columns: Vec<String>,
     pub register_types: Vec<String>,
     pub validate: Vec<String>,
     /// Constraints the pending migrations add NOT VALID are validated after them, too.
@@ -186,6 +189,12 @@ pub fn plan(inspection: &Inspection, embedded: &[Migration], schema: &str) -> Pl
         applied,
         pending,
         columns,
+        app_columns: catalog
+            .columns
+            .iter()
+            .filter(|c| !canon::COLUMNS.iter().any(|k| k.name == c.name))
+            .map(|c| c.name.clone())
+            .collect(),
         register_types: inspection.unregistered_types.clone(),
         validate,
         indexes,
