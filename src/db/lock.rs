@@ -126,13 +126,37 @@ async fn describe_holder(pg: &mut sqlx::PgConnection, key: i64) -> String {
 
 async fn acquire_sqlite(settings: &Settings, work: &mut Conn) -> Result<()> {
     match work.execute_script("BEGIN IMMEDIATE").await {
-        Ok(()) => Ok(()),
+        Ok(()) => probe_writable(work).await,
         Err(e) if is_sqlite_busy(&e) => Err(Error::RunLockHeld {
             deadline: humantime::format_duration(settings.timeouts.deadline).to_string(),
             holder: "another connection holds a write transaction on this SQLite file".to_string(),
         }),
         Err(e) if is_sqlite_readonly(&e) => Err(read_only_sqlite()),
         Err(e) => Err(Error::database("begin the run transaction", &e)),
+    }
+}
+
+/// `BEGIN IMMEDIATE` succeeds on a read-only SQLite connection; find out before any change by
+/// rewriting the header's user_version with its own value (a write that changes nothing).
+async fn probe_writable(work: &mut Conn) -> Result<()> {
+    let Conn::Sqlite(lite) = work else {
+        return Ok(());
+    };
+    let version: i64 = sqlx::query_scalar("PRAGMA user_version")
+        .fetch_one(&mut *lite)
+        .await
+        .map_err(|e| Error::database("read the SQLite user_version", &e))?;
+    let probe = sqlx::AssertSqlSafe(format!("PRAGMA user_version = {version}"));
+    match sqlx::raw_sql(probe).execute(&mut *lite).await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let _ = work.execute_script("ROLLBACK").await;
+            Err(if is_sqlite_readonly(&e) {
+                read_only_sqlite()
+            } else {
+                Error::database("probe for write access", &e)
+            })
+        }
     }
 }
 
