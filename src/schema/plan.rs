@@ -372,3 +372,7 @@ fn column_steps(
     }
     steps
 }
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;
