@@ -39,6 +39,12 @@ DECLARE
 BEGIN
     FOR c IN
         SELECT * FROM (VALUES
+            -- An adopted table may have these nullable; a CHECK enforces it without the
+            -- table scan under an exclusive lock that SET NOT NULL would take.
+            ('oprun_required_not_null',
+             $c$CHECK (tenant_id IS NOT NULL AND type IS NOT NULL AND status IS NOT NULL
+                    AND outcome IS NOT NULL AND run_identity_hash IS NOT NULL
+                    AND context IS NOT NULL AND summary_counts IS NOT NULL)$c$),
             ('oprun_status_values',
              $c$CHECK (status IN ('queued', 'running', 'completed'))$c$),
             ('oprun_outcome_values',
@@ -48,7 +54,8 @@ BEGIN
             ('oprun_completed_has_completed_at',
              $c$CHECK (status <> 'completed' OR completed_at IS NOT NULL)$c$),
             ('oprun_identity_hash_format',
-             $c$CHECK (run_identity_hash ~ '^[0-9a-f]{64}$')$c$),
+             -- Same answer as ~ '^[0-9a-f]{64}$', an order of magnitude cheaper to validate.
+             $c$CHECK (length(run_identity_hash) = 64 AND run_identity_hash !~ '[^0-9a-f]')$c$),
             ('oprun_context_is_object',
              $c$CHECK (jsonb_typeof(context::jsonb) = 'object')$c$),
             ('oprun_summary_counts_canonical',

@@ -15,14 +15,97 @@ pub const SUMMARY_KEYS: [&str; 8] = [
     "deleted",
 ];
 
-/// Operation types the V1 migration seeds (README "Operation types").
-pub const SEED_TYPES: [&str; 5] = [
-    "policy_version.prune",
-    "backup_set.delete",
-    "policy.sync",
-    "inventory.refresh",
-    "report.export",
+/// An operation type the V1 migration seeds, with the rules that existing rows of that type
+/// are checked against before adoption (the registry may not exist yet then).
+#[derive(Debug, Clone, Copy)]
+pub struct SeedType {
+    pub name: &'static str,
+    pub allowed_summary_keys: &'static [&'static str],
+    pub targets_directory: bool,
+}
+
+const COUNTS: [&str; 6] = [
+    "total",
+    "processed",
+    "succeeded",
+    "failed",
+    "skipped",
+    "deleted",
 ];
+
+/// The seed of V1 (README "Operation types"); an integration test compares it with the table.
+pub const SEED_TYPES: [SeedType; 5] = [
+    SeedType {
+        name: "policy_version.prune",
+        allowed_summary_keys: &COUNTS,
+        targets_directory: true,
+    },
+    SeedType {
+        name: "backup_set.delete",
+        allowed_summary_keys: &COUNTS,
+        targets_directory: true,
+    },
+    SeedType {
+        name: "policy.sync",
+        allowed_summary_keys: &SUMMARY_KEYS,
+        targets_directory: true,
+    },
+    SeedType {
+        name: "inventory.refresh",
+        allowed_summary_keys: &[
+            "total",
+            "processed",
+            "failed",
+            "created",
+            "updated",
+            "deleted",
+        ],
+        targets_directory: true,
+    },
+    SeedType {
+        name: "report.export",
+        allowed_summary_keys: &["total", "processed", "succeeded", "failed"],
+        targets_directory: false,
+    },
+];
+
+/// The registry as existing rows will meet it, for checking them before adoption: the table
+/// once it exists, else the seed; the body of a
+/// `registry(type, allowed_summary_keys, targets_directory)` CTE.
+pub fn registry_cte(dialect: Dialect, registry_exists: bool) -> String {
+    if registry_exists {
+        return "SELECT type, allowed_summary_keys, targets_directory FROM operation_types"
+            .to_string();
+    }
+    let rows: Vec<String> = SEED_TYPES
+        .iter()
+        .map(|t| match dialect {
+            Dialect::Postgres => {
+                let keys: Vec<String> = t
+                    .allowed_summary_keys
+                    .iter()
+                    .map(|k| format!("'{k}'"))
+                    .collect();
+                format!(
+                    "('{}', ARRAY[{}]::text[], {})",
+                    t.name,
+                    keys.join(", "),
+                    t.targets_directory
+                )
+            }
+            Dialect::Sqlite => {
+                let keys =
+                    serde_json::to_string(t.allowed_summary_keys).expect("strings serialize");
+                format!(
+                    "('{}', '{keys}', {})",
+                    t.name,
+                    u8::from(t.targets_directory)
+                )
+            }
+        })
+        .collect();
+    format!("VALUES {}", rows.join(", "))
+}
 
 pub const TABLE: &str = "operation_runs";
 
@@ -260,8 +343,9 @@ mod tests {
                 .to_string();
             for t in SEED_TYPES {
                 assert!(
-                    v1.contains(&format!("('{t}'")),
-                    "{t} not seeded for {dialect:?}"
+                    v1.contains(&format!("('{}'", t.name)),
+                    "{} not seeded for {dialect:?}",
+                    t.name
                 );
             }
             for k in SUMMARY_KEYS {

@@ -142,35 +142,67 @@ pub async fn inspect(conn: &mut Conn, schema: &str, deep: bool) -> Result<Inspec
         recorded_phase,
     };
     if deep && inspection.catalog.runs_exists && has_required_columns(&inspection) {
-        inspection.violations = violations(conn, &inspection).await?;
-        inspection.duplicates = db::read(
-            conn,
-            "look for duplicate active runs",
-            dialect_sql!(conn, "duplicate_active_runs"),
-            &[],
-        )
-        .await?;
-        let mut known: Vec<String> = canon::SEED_TYPES.iter().map(|t| t.to_string()).collect();
-        if inspection.catalog.registry_exists {
-            let registered: Vec<String> = db::read(
+        let checks = RowChecks::needed(&inspection);
+        if checks.rules {
+            inspection.violations = violations(conn, &inspection).await?;
+        }
+        if checks.duplicates {
+            inspection.duplicates = duplicates(conn).await?;
+        }
+        if checks.types {
+            let mut known: Vec<String> = canon::SEED_TYPES
+                .iter()
+                .map(|t| t.name.to_string())
+                .collect();
+            if inspection.catalog.registry_exists {
+                let registered: Vec<String> = db::read(
+                    conn,
+                    "read the operation-type registry",
+                    dialect_sql!(conn, "registry_types"),
+                    &[],
+                )
+                .await?;
+                known.extend(registered);
+            }
+            let known = serde_json::to_string(&known).expect("strings serialize");
+            inspection.unregistered_types = db::read(
                 conn,
-                "read the operation-type registry",
-                dialect_sql!(conn, "registry_types"),
-                &[],
+                "list operation types in use",
+                dialect_sql!(conn, "types_in_use"),
+                &[&known],
             )
             .await?;
-            known.extend(registered);
         }
-        let known = serde_json::to_string(&known).expect("strings serialize");
-        inspection.unregistered_types = db::read(
-            conn,
-            "list operation types in use",
-            dialect_sql!(conn, "types_in_use"),
-            &[&known],
-        )
-        .await?;
     }
     Ok(inspection)
+}
+
+/// Which scans of existing rows are worth their cost. Once the database enforces a rule itself
+/// (V2 applied, its constraints validated, the unique index valid), the rows cannot break it
+/// and a converged `migrate` or `plan` need not read them again.
+struct RowChecks {
+    rules: bool,
+    duplicates: bool,
+    types: bool,
+}
+
+impl RowChecks {
+    fn needed(inspection: &Inspection) -> RowChecks {
+        let v2_applied = inspection.applied.iter().any(|m| m.version() == 2);
+        let unvalidated = inspection
+            .catalog
+            .unvalidated
+            .iter()
+            .any(|c| c.starts_with("oprun_"));
+        let unique_index_valid = inspection
+            .index(canon::ACTIVE_RUN_INDEX)
+            .is_some_and(|i| i.valid);
+        RowChecks {
+            rules: !v2_applied || unvalidated,
+            duplicates: !unique_index_valid,
+            types: !v2_applied,
+        }
+    }
 }
 
 /// Duplicate active runs, read again right before the unique index is built.
@@ -209,8 +241,9 @@ async fn violations(conn: &mut Conn, inspection: &Inspection) -> Result<Vec<Viol
         })
         .collect();
     let sql = format!(
-        "WITH runs AS (SELECT {} FROM operation_runs)\n{}",
+        "WITH runs AS (SELECT {} FROM operation_runs),\nregistry(type, allowed_summary_keys, targets_directory) AS ({})\n{}",
         select.join(", "),
+        canon::registry_cte(inspection.dialect, inspection.catalog.registry_exists),
         dialect_sql!(conn, "violations")
     );
     db::read(conn, "check existing rows against the canon", &sql, &[]).await

@@ -277,3 +277,57 @@ impl Run {
             .unwrap_or_else(|e| panic!("stdout is not one JSON document: {e}\n{}", self.stdout()))
     }
 }
+
+/// Everything `migrate` could change in the target's schema, as one comparable text: every
+/// relation, operation_runs' columns with their types, its constraints and triggers, and the
+/// schema's functions (PostgreSQL); every object with its SQL (SQLite). Equal before and after
+/// a refused run means the run changed nothing.
+pub async fn schema_fingerprint(db: &TestDb) -> String {
+    let sql = match db.kind {
+        Kind::Postgres => {
+            "SELECT concat_ws(E'\\n',
+                (SELECT string_agg(c.relname || ':' || c.relkind::text, ',' ORDER BY c.relname)
+                 FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace),
+                (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+                                   || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END, ','
+                                   ORDER BY a.attnum)
+                 FROM pg_attribute a
+                 WHERE a.attrelid = to_regclass('operation_runs') AND a.attnum > 0 AND NOT a.attisdropped),
+                (SELECT string_agg(k.conname || ':' || k.convalidated::text, ',' ORDER BY k.conname)
+                 FROM pg_constraint k WHERE k.conrelid = to_regclass('operation_runs')),
+                (SELECT string_agg(t.tgname, ',' ORDER BY t.tgname)
+                 FROM pg_trigger t WHERE t.tgrelid = to_regclass('operation_runs')),
+                (SELECT string_agg(p.proname, ',' ORDER BY p.proname)
+                 FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace))"
+        }
+        Kind::Sqlite => {
+            "SELECT group_concat(type || ' ' || name || ' ' || coalesce(sql, ''), char(10))
+             FROM (SELECT type, name, sql FROM sqlite_master ORDER BY name)"
+        }
+    };
+    db.scalar(sql).await
+}
+
+/// Whether a table or view of that name exists in the target schema.
+pub async fn relation_exists(db: &TestDb, name: &str) -> bool {
+    let sql = match db.kind {
+        Kind::Postgres => format!("SELECT to_regclass('{name}') IS NOT NULL"),
+        Kind::Sqlite => {
+            format!("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = '{name}')")
+        }
+    };
+    matches!(db.scalar(&sql).await.as_str(), "true" | "1")
+}
+
+/// The migration versions this binary embeds for a dialect, in order (the history a fresh
+/// `migrate` must leave behind).
+pub fn embedded_versions(kind: Kind) -> Vec<i64> {
+    let dialect = match kind {
+        Kind::Postgres => oprun_cutover::db::Dialect::Postgres,
+        Kind::Sqlite => oprun_cutover::db::Dialect::Sqlite,
+    };
+    oprun_cutover::schema::migrations::embedded(dialect)
+        .iter()
+        .map(|m| i64::from(m.version()))
+        .collect()
+}

@@ -3,6 +3,10 @@
 
 mod harness;
 
+mod adopt;
 mod cli;
+mod concurrency;
 mod fingerprint;
+mod invariants;
 mod migrate;
+mod safety;

@@ -1,6 +1,6 @@
 //! `migrate`, `plan` and `status` on fresh and adopted databases, on both dialects.
 
-use crate::harness::{Kind, TestDb};
+use crate::harness::{embedded_versions, Kind, TestDb};
 
 #[tokio::test]
 async fn fresh_database_migrates_and_rerun_is_a_no_op() {
@@ -13,7 +13,8 @@ async fn fresh_database_migrates_and_rerun_is_a_no_op() {
             .json();
         assert_eq!(first["ok"], true);
         assert_eq!(first["data"]["already_converged"], false);
-        assert_eq!(first["data"]["applied"].as_array().unwrap().len(), 3);
+        let versions = embedded_versions(db.kind).len();
+        assert_eq!(first["data"]["applied"].as_array().unwrap().len(), versions);
 
         let second = db
             .cmd()
@@ -27,7 +28,7 @@ async fn fresh_database_migrates_and_rerun_is_a_no_op() {
         assert_eq!(
             db.scalar("SELECT count(*) FROM oprun_cutover_history")
                 .await,
-            "3"
+            versions.to_string()
         );
         assert_eq!(
             db.scalar("SELECT phase FROM oprun_cutover_state").await,
@@ -47,7 +48,39 @@ async fn fresh_database_migrates_and_rerun_is_a_no_op() {
                 "2"
             );
             assert_eq!(db.scalar("SELECT count(*) FROM pg_constraint WHERE conrelid = 'operation_runs'::regclass AND NOT convalidated").await, "0");
-            assert_eq!(db.scalar("SELECT count(*) FROM pg_constraint WHERE conrelid = 'operation_runs'::regclass AND conname LIKE 'oprun\\_%'").await, "9");
+            assert_eq!(db.scalar("SELECT count(*) FROM pg_constraint WHERE conrelid = 'operation_runs'::regclass AND conname LIKE 'oprun\\_%'").await, "10");
+        }
+    }
+}
+
+/// The seed rules existing rows are checked against before adoption are the ones V1 seeds.
+#[tokio::test]
+async fn seeded_registry_matches_the_canon_used_for_adoption_checks() {
+    for db in TestDb::each().await {
+        db.cmd().args(["migrate"]).run().expect_code(0);
+        for seed in oprun_cutover::schema::canon::SEED_TYPES {
+            let (keys, directory) = match db.kind {
+                Kind::Postgres => (
+                    format!("SELECT array_to_string(allowed_summary_keys, ',') FROM operation_types WHERE type = '{}'", seed.name),
+                    format!("SELECT targets_directory::int FROM operation_types WHERE type = '{}'", seed.name),
+                ),
+                Kind::Sqlite => (
+                    format!("SELECT (SELECT group_concat(value, ',') FROM json_each(allowed_summary_keys)) FROM operation_types WHERE type = '{}'", seed.name),
+                    format!("SELECT targets_directory FROM operation_types WHERE type = '{}'", seed.name),
+                ),
+            };
+            assert_eq!(
+                db.scalar(&keys).await,
+                seed.allowed_summary_keys.join(","),
+                "{}",
+                seed.name
+            );
+            assert_eq!(
+                db.scalar(&directory).await,
+                if seed.targets_directory { "1" } else { "0" },
+                "{}",
+                seed.name
+            );
         }
     }
 }
