@@ -93,6 +93,10 @@ pub enum Command {
     /// Report readiness: applied, pending and divergent migrations, and the cutover phase.
     Status(StatusArgs),
 
+    /// The write guard on the legacy tables (bulk_operation_runs, every table that references
+    /// it by foreign key, and --legacy-table): install or switch it, check it, or lift it.
+    Guard(GuardArgs),
+
     /// Compute ids_hash or query_hash and run_identity_hash exactly as the application must
     /// (docs/identity.md). Needs no database.
     Fingerprint(FingerprintArgs),
@@ -135,6 +139,63 @@ pub struct FingerprintArgs {
     /// Query selection from a file holding the JSON object ("-" reads stdin).
     #[arg(long, value_name = "PATH")]
     pub query_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct GuardArgs {
+    #[command(subcommand)]
+    pub command: GuardCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GuardCommand {
+    /// Install the guard on every legacy table, or switch its mode. enforce: every INSERT,
+    /// UPDATE, DELETE, TRUNCATE and COPY fails with SQLSTATE OP001 and is counted, even with
+    /// session_replication_role = replica (SQLite: written rows are refused, not counted).
+    /// observe: writes go through and are recorded (table, operation, role, application_name,
+    /// rows). Needs `migrate` first; safe to re-run, and a re-run completes an interrupted
+    /// install.
+    Install(GuardInstallArgs),
+
+    /// Per legacy table: guard present, enabled ALWAYS, mode, blocked-write count and last hit,
+    /// observed writers, revoked roles; and the drop order. Read-only, safe on a standby. Exit 0
+    /// when every table blocks writes (or the tables are dropped), 1 otherwise.
+    Status(LegacyArgs),
+
+    /// Lift the guard and grant back the privileges --app-role revoked: the rollback path
+    /// before the drop. Refused once the legacy tables are dropped.
+    Remove(LegacyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GuardInstallArgs {
+    /// enforce blocks and counts every write; observe lets writes through and records who
+    /// made them, to find the remaining writers first.
+    #[arg(long, value_enum, default_value_t = GuardMode::Enforce)]
+    pub mode: GuardMode,
+
+    /// Also revoke INSERT, UPDATE, DELETE and TRUNCATE on the legacy tables from this role
+    /// (repeatable; PostgreSQL). `guard remove` grants back exactly what was revoked.
+    #[arg(long = "app-role", value_name = "ROLE")]
+    pub app_roles: Vec<String>,
+
+    #[command(flatten)]
+    pub legacy: LegacyArgs,
+}
+
+/// The legacy tables beyond bulk_operation_runs and its foreign-key family.
+#[derive(Debug, Args)]
+pub struct LegacyArgs {
+    /// Also treat this table as legacy, with every table referencing it (repeatable). Once
+    /// guarded it is remembered: later commands need not name it again.
+    #[arg(long = "legacy-table", value_name = "NAME")]
+    pub tables: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GuardMode {
+    Observe,
+    Enforce,
 }
 
 /// The phases `status --require` can gate on, in order.

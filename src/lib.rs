@@ -7,6 +7,7 @@
 //! - [`commands`] one module per subcommand, each returning a report;
 //! - [`schema`] the canon, inspection of a target, and the plan between them;
 //! - [`db`] connections, the run lock, lock-timeout retries, the refinery adapter, the ledger;
+//! - [`legacy`] the legacy tables and their write guard;
 //! - [`output`] human and JSON rendering; [`exit`] and [`error`] the failure contract.
 
 pub mod cli;
@@ -15,13 +16,14 @@ pub mod db;
 pub mod error;
 pub mod exit;
 pub mod identity;
+pub mod legacy;
 pub mod output;
 pub mod schema;
 pub mod settings;
 
 use std::io::Write;
 
-use cli::{Cli, Command};
+use cli::{Cli, Command, GuardCommand};
 use error::Error;
 use exit::ExitStatus;
 use output::Report;
@@ -61,6 +63,7 @@ async fn execute(cli: &Cli) -> Result<Report, Error> {
             Report::Status(commands::status::run(&settings()?, args.require).await?)
         }
         Command::Fingerprint(args) => Report::Fingerprint(commands::fingerprint::run(args)?),
+        Command::Guard(args) => guard(&settings()?, &args.command).await?,
     })
 }
 
@@ -70,5 +73,19 @@ fn command_name(command: &Command) -> &'static str {
         Command::Migrate => "migrate",
         Command::Status(_) => "status",
         Command::Fingerprint(_) => "fingerprint",
+        Command::Guard(args) => match args.command {
+            GuardCommand::Install(_) => "guard install",
+            GuardCommand::Status(_) => "guard status",
+            GuardCommand::Remove(_) => "guard remove",
+        },
     }
+}
+
+async fn guard(settings: &Settings, command: &GuardCommand) -> Result<Report, Error> {
+    use commands::guard::{install, remove, status};
+    Ok(match command {
+        GuardCommand::Install(args) => Report::GuardInstall(install::run(settings, args).await?),
+        GuardCommand::Status(args) => Report::GuardStatus(status::run(settings, args).await?),
+        GuardCommand::Remove(args) => Report::GuardRemove(remove::run(settings, args).await?),
+    })
 }

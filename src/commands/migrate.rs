@@ -372,7 +372,7 @@ async fn refuse_duplicates(conn: &mut Conn) -> Result<()> {
 
 /// A transaction-pooling proxy hands each transaction to a different server session: session
 /// settings, the advisory lock and concurrent index builds would silently misbehave.
-async fn refuse_transaction_pooler(conn: &mut Conn) -> Result<()> {
+pub(crate) async fn refuse_transaction_pooler(conn: &mut Conn) -> Result<()> {
     let Conn::Postgres(pg) = conn else {
         return Ok(());
     };

@@ -4,6 +4,7 @@
 use crate::db::connect::{connect, Access};
 use crate::db::Conn;
 use crate::error::{Error, Result};
+use crate::legacy;
 use crate::schema::inspect::inspect;
 use crate::schema::migrations;
 use crate::schema::plan::{self, Plan};
@@ -19,10 +20,13 @@ pub async fn run(settings: &Settings) -> Result<Plan> {
         .await
         .map_err(|e| Error::database("open a read-only transaction", &e))?;
     let inspection = inspect(&mut conn, &settings.schema, true).await;
+    let legacy = legacy::inspect(&mut conn, &settings.schema, &[]).await;
     let _ = conn.execute_script("ROLLBACK").await;
-    Ok(plan::plan(
+    let mut plan = plan::plan(
         &inspection?,
         &migrations::embedded(settings.dialect()),
         &settings.schema,
-    ))
+    );
+    plan.legacy = Some(legacy?.family);
+    Ok(plan)
 }

@@ -8,9 +8,9 @@ use crate::db::connect::{connect, Access};
 use crate::db::Dialect;
 use crate::error::Result;
 use crate::exit::ExitStatus;
-use crate::schema::inspect::inspect;
+use crate::schema::inspect::{inspect, Inspection};
 use crate::schema::migrations;
-use crate::schema::plan::{self, IndexAction, MigrationRef};
+use crate::schema::plan::{self, IndexAction, MigrationRef, Plan};
 use crate::settings::Settings;
 
 /// The phases, in order (SPEC §4).
@@ -83,6 +83,23 @@ fn required_name(required: RequiredPhase) -> &'static str {
     }
 }
 
+/// Whether `migrate` has brought the target to the canon: every migration applied and none
+/// divergent, every constraint validated, every canonical index valid. `status` reports it and
+/// the commands that need it (`guard install`) refuse without it.
+pub fn schema_ready(inspection: &Inspection, plan: &Plan) -> bool {
+    inspection.catalog.runs_exists
+        && plan.pending.is_empty()
+        && !plan
+            .blockers
+            .iter()
+            .any(|b| matches!(b.kind, "migration_edited" | "database_ahead"))
+        && plan.validate.is_empty()
+        && plan
+            .indexes
+            .iter()
+            .all(|i| i.action == IndexAction::Present)
+}
+
 pub async fn run(settings: &Settings, require: Option<RequiredPhase>) -> Result<StatusReport> {
     let mut conn = connect(settings, Access::Read).await?;
     let inspection = inspect(&mut conn, &settings.schema, false).await?;
@@ -113,17 +130,19 @@ pub async fn run(settings: &Settings, require: Option<RequiredPhase>) -> Result<
             },
         })
         .collect();
-    let schema_ready = inspection.catalog.runs_exists
-        && plan.pending.is_empty()
-        && divergent.is_empty()
-        && plan.validate.is_empty()
-        && indexes.iter().all(|i| i.state == "valid");
+    let schema_ready = schema_ready(&inspection, &plan);
     let phase = match (&inspection.recorded_phase, schema_ready) {
         (_, false) => "not_started".to_string(),
         (Some(recorded), true) if phase_rank(recorded) > phase_rank("schema_ready") => {
             recorded.clone()
         }
         (_, true) => "schema_ready".to_string(),
+    };
+    // A recorded guarded_* phase stands only while the guard holds (what `guard status` says).
+    let phase = if phase.starts_with("guarded_") {
+        crate::legacy::guarded_phase(&mut conn, &settings.schema, &phase).await?
+    } else {
+        phase
     };
     let required = require.map(required_name);
     Ok(StatusReport {

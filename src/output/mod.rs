@@ -2,6 +2,7 @@
 //! to any `io::Write` so tests capture it. Nothing else in the crate writes to stdout.
 
 mod fingerprint;
+mod guard;
 mod human;
 pub mod log;
 mod migrate;
@@ -15,6 +16,9 @@ use serde::Serialize;
 
 use crate::cli::Format;
 use crate::commands::fingerprint::FingerprintReport;
+use crate::commands::guard::{
+    install::GuardInstallReport, remove::GuardRemoveReport, status::GuardStatusReport,
+};
 use crate::commands::migrate::MigrateReport;
 use crate::commands::status::StatusReport;
 use crate::error::Error;
@@ -32,6 +36,9 @@ pub enum Report {
     Migrate(MigrateReport),
     Status(StatusReport),
     Fingerprint(FingerprintReport),
+    GuardInstall(GuardInstallReport),
+    GuardStatus(GuardStatusReport),
+    GuardRemove(GuardRemoveReport),
 }
 
 impl Report {
@@ -39,6 +46,8 @@ impl Report {
         match self {
             Report::Plan(_) | Report::Migrate(_) | Report::Fingerprint(_) => ExitStatus::Ok,
             Report::Status(s) => s.exit_status(),
+            Report::GuardInstall(_) | Report::GuardRemove(_) => ExitStatus::Ok,
+            Report::GuardStatus(s) => s.exit_status(),
         }
     }
 }
@@ -109,6 +118,9 @@ pub fn render(
                     Report::Fingerprint(report) => {
                         fingerprint::write_fingerprint(report, &mut buffer)?
                     }
+                    Report::GuardInstall(report) => guard::write_install(report, &mut buffer)?,
+                    Report::GuardStatus(report) => guard::write_status(report, &mut buffer)?,
+                    Report::GuardRemove(report) => guard::write_remove(report, &mut buffer)?,
                 }
                 stdout.write_all(scrub(&String::from_utf8_lossy(&buffer)).as_bytes())
             }

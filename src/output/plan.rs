@@ -93,5 +93,8 @@ pub fn write_plan(plan: &Plan, w: &mut dyn Write) -> io::Result<()> {
             )?,
         }
     }
+    if let Some(family) = &plan.legacy {
+        super::guard::write_family(family, w)?;
+    }
     Ok(())
 }

@@ -16,12 +16,14 @@ const POSTGRES: &[(&str, &str)] = embed!("postgres":
     "V1__operation_type_registry",
     "V2__operation_runs",
     "V3__ledger_and_state",
+    "V4__legacy_guard",
 );
 
 const SQLITE: &[(&str, &str)] = embed!("sqlite":
     "V1__operation_type_registry",
     "V2__operation_runs",
     "V3__ledger_and_state",
+    "V4__legacy_guard",
 );
 
 fn files(dialect: Dialect) -> &'static [(&'static str, &'static str)] {

@@ -32,6 +32,9 @@ pub struct Plan {
     pub violations: Vec<Violation>,
     pub duplicates: Duplicates,
     pub blockers: Vec<Blocker>,
+    /// The legacy tables and their drop order (the `plan` command fills it in).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub legacy: Option<crate::legacy::Family>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -201,6 +204,7 @@ pub fn plan(inspection: &Inspection, embedded: &[Migration], schema: &str) -> Pl
         violations: inspection.violations.clone(),
         duplicates: inspection.duplicates.clone(),
         blockers,
+        legacy: None,
     }
 }
 

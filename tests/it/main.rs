@@ -7,6 +7,7 @@ mod adopt;
 mod cli;
 mod concurrency;
 mod fingerprint;
+mod guard;
 mod invariants;
 mod migrate;
 mod safety;
