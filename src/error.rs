@@ -77,7 +77,12 @@ pub enum Error {
     },
 
     #[error("{context}: {message}")]
-    Database { context: String, message: String },
+    Database {
+        context: String,
+        message: String,
+        /// The server's SQLSTATE, when the error came from the server.
+        code: Option<String>,
+    },
 }
 
 impl Error {
@@ -111,7 +116,13 @@ impl Error {
         Error::Database {
             context: context.into(),
             message: crate::db::describe(err),
+            code: crate::db::sqlstate(err),
         }
+    }
+
+    /// A lock timeout or deadlock: the step may succeed if tried again.
+    pub fn is_lock_conflict(&self) -> bool {
+        matches!(self, Error::Database { code: Some(code), .. } if crate::db::retry::RETRYABLE.contains(&code.as_str()))
     }
 
     pub fn status(&self) -> ExitStatus {

@@ -7,16 +7,16 @@
 use refinery_core::Runner;
 use serde::Serialize;
 
-use crate::db::connect::{connect, Access};
 use crate::db::ledger::{self, Entry, Outcome};
 use crate::db::lock::RunLock;
 use crate::db::migrator::{Migrator, HISTORY_TABLE};
 use crate::db::retry::{ddl, RetryPolicy};
+use crate::db::run::run_locked;
 use crate::db::{ident, Conn, Dialect};
 use crate::error::{Error, Result};
 use crate::output::progress;
 use crate::schema::canon;
-use crate::schema::inspect::{self, inspect};
+use crate::schema::inspect::{self, inspect_retrying};
 use crate::schema::migrations;
 use crate::schema::plan::{self, ColumnAction, IndexAction, MigrationRef, Plan};
 use crate::settings::Settings;
@@ -46,33 +46,10 @@ pub struct IndexDone {
 }
 
 pub async fn run(settings: &Settings) -> Result<MigrateReport> {
-    let mut conn = connect(settings, Access::Write).await?;
-    let retry = RetryPolicy::new(&settings.timeouts);
-    if let Conn::Postgres(_) = conn {
-        refuse_transaction_pooler(&mut conn).await?;
-        conn.execute_script(&retry.lock_timeout_sql(false))
-            .await
-            .map_err(|e| Error::database("set lock_timeout", &e))?;
-    }
-    let lock = RunLock::acquire(settings, &mut conn).await?;
-    let outcome = migrate_locked(settings, &mut conn, &lock, &retry).await;
-    let outcome = match (outcome, &mut conn) {
-        (Ok(report), Conn::Sqlite(_)) => conn
-            .execute_script("COMMIT")
-            .await
-            .map(|()| report)
-            .map_err(|e| Error::database("commit the run", &e)),
-        (Err(err), Conn::Sqlite(_)) => {
-            let _ = conn.execute_script("ROLLBACK").await;
-            Err(err)
-        }
-        (outcome, Conn::Postgres(_)) => outcome,
-    };
-    if let Err(err) = &outcome {
-        record_failure(&lock, &mut conn, err).await;
-    }
-    lock.release().await;
-    outcome
+    run_locked(settings, "migrate", async |conn, lock, retry| {
+        migrate_locked(settings, conn, lock, retry).await
+    })
+    .await
 }
 
 async fn migrate_locked(
@@ -83,7 +60,7 @@ async fn migrate_locked(
 ) -> Result<MigrateReport> {
     let embedded = migrations::embedded(settings.dialect());
     // Re-read everything now that we hold the lock: another run may have moved things on.
-    let inspection = inspect(conn, &settings.schema, true).await?;
+    let inspection = inspect_retrying(conn, &settings.schema, true, retry).await?;
     let plan = plan::plan(&inspection, &embedded, &settings.schema);
     refuse_on_blockers(&plan)?;
     let already_converged = plan.is_converged();
@@ -126,7 +103,7 @@ async fn migrate_locked(
     let applied = apply_migrations(conn, retry, &embedded).await?;
 
     // After the migrations: the constraints they added NOT VALID, and the indexes.
-    let catalog = inspect(conn, &settings.schema, false).await?;
+    let catalog = inspect_retrying(conn, &settings.schema, false, retry).await?;
     let mut validated = Vec::new();
     for name in catalog
         .catalog
@@ -368,48 +345,4 @@ async fn refuse_duplicates(conn: &mut Conn) -> Result<()> {
         ),
         blocker.details,
     ))
-}
-
-/// A transaction-pooling proxy hands each transaction to a different server session: session
-/// settings, the advisory lock and concurrent index builds would silently misbehave.
-pub(crate) async fn refuse_transaction_pooler(conn: &mut Conn) -> Result<()> {
-    let Conn::Postgres(pg) = conn else {
-        return Ok(());
-    };
-    let mut pids = Vec::with_capacity(2);
-    for _ in 0..2 {
-        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
-            .fetch_one(&mut *pg)
-            .await
-            .map_err(|e| Error::database("read the backend pid", &e))?;
-        pids.push(pid);
-    }
-    if pids[0] != pids[1] {
-        return Err(Error::refused(
-            "transaction_pooler",
-            "the connection goes through a transaction-pooling proxy (the server session changed between two transactions); connect to PostgreSQL directly or through session pooling",
-        ));
-    }
-    Ok(())
-}
-
-/// Best effort: a failed run is recorded when the ledger exists and the connection still works
-/// (the insert simply fails otherwise).
-async fn record_failure(lock: &RunLock, conn: &mut Conn, err: &Error) {
-    if matches!(err, Error::Refused { .. } | Error::RunLockHeld { .. }) {
-        return; // refused before changing anything: the ledger only records changes
-    }
-    let evidence = serde_json::json!({ "error": { "kind": err.kind(), "message": err.to_string(), "details": err.details() } });
-    let _ = ledger::record(
-        lock,
-        conn,
-        Entry {
-            command: "migrate",
-            step: "migrate",
-            outcome: Outcome::Failed,
-            phase: None,
-            evidence,
-        },
-    )
-    .await;
 }

@@ -5,10 +5,11 @@ use serde::Serialize;
 
 use crate::cli::RequiredPhase;
 use crate::db::connect::{connect, Access};
+use crate::db::retry::RetryPolicy;
 use crate::db::Dialect;
 use crate::error::Result;
 use crate::exit::ExitStatus;
-use crate::schema::inspect::{inspect, Inspection};
+use crate::schema::inspect::{inspect_retrying, Inspection};
 use crate::schema::migrations;
 use crate::schema::plan::{self, IndexAction, MigrationRef, Plan};
 use crate::settings::Settings;
@@ -102,7 +103,8 @@ pub fn schema_ready(inspection: &Inspection, plan: &Plan) -> bool {
 
 pub async fn run(settings: &Settings, require: Option<RequiredPhase>) -> Result<StatusReport> {
     let mut conn = connect(settings, Access::Read).await?;
-    let inspection = inspect(&mut conn, &settings.schema, false).await?;
+    let retry = RetryPolicy::new(&settings.timeouts);
+    let inspection = inspect_retrying(&mut conn, &settings.schema, false, &retry).await?;
     let plan = plan::plan(
         &inspection,
         &migrations::embedded(settings.dialect()),

@@ -63,11 +63,17 @@ fn postgres_options(settings: &Settings) -> Result<PgConnectOptions> {
             settings.url.scrub(&e.to_string())
         ))
     })?;
+    let lock_timeout = format!("{}ms", settings.timeouts.lock.as_millis().max(1));
     Ok(options
         .application_name(APPLICATION_NAME)
         // Pin search_path: every unqualified name in our SQL means the target schema, and no
         // object in another schema can shadow it. --schema is validated as a plain identifier.
-        .options([("search_path", settings.schema.as_str())])
+        // lock_timeout for every statement of every session, reads included: nothing we run may
+        // queue the application behind it, or hang behind a lock (retries are ours to decide).
+        .options([
+            ("search_path", settings.schema.as_str()),
+            ("lock_timeout", lock_timeout.as_str()),
+        ])
         .disable_statement_logging())
 }
 

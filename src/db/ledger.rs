@@ -1,7 +1,7 @@
 //! The ledger: one row per change the tool makes (who, when, tool version, step, outcome,
 //! evidence), in the target database, so later runs and plain SQL can tell what happened.
 
-use super::{describe, Conn};
+use super::Conn;
 use crate::error::Result;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,8 +69,5 @@ pub async fn record(_lock: &super::lock::RunLock, conn: &mut Conn, entry: Entry<
             .map(drop)
         }
     };
-    result.map_err(|e| crate::error::Error::Database {
-        context: "record the action in the ledger".to_string(),
-        message: describe(&e),
-    })
+    result.map_err(|e| crate::error::Error::database("record the action in the ledger", &e))
 }

@@ -2,7 +2,7 @@
 //! sqlx connection, so refinery decides what to apply and we decide how it runs.
 //!
 //! PostgreSQL: each migration and its history row commit in one transaction, under
-//! `SET LOCAL lock_timeout`, retried with backoff on lock timeouts and deadlocks.
+//! the session's `lock_timeout`, retried with backoff on lock timeouts and deadlocks.
 //! SQLite: the run already holds `BEGIN IMMEDIATE`; each migration is a savepoint inside it.
 
 use refinery_core::traits::r#async::{AsyncMigrate, AsyncQuery, AsyncTransaction};
@@ -49,11 +49,8 @@ impl<'a> Migrator<'a> {
         let step = "apply migration";
         let mut attempts = self.retry.attempts(step, &MIGRATION_RELATIONS);
         loop {
-            let mut script = String::from("BEGIN;\n");
-            script.push_str(&self.retry.lock_timeout_sql(true));
-            script.push_str(";\n");
             let result = async {
-                self.conn.execute_script(&script).await?;
+                self.conn.execute_script("BEGIN").await?;
                 for q in queries {
                     self.conn.execute_script(q).await?;
                 }

@@ -29,6 +29,7 @@ pub mod ledger;
 pub mod lock;
 pub mod migrator;
 pub mod retry;
+pub mod run;
 pub mod url;
 
 use serde::de::DeserializeOwned;

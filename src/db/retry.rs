@@ -6,16 +6,12 @@ use std::time::{Duration, Instant};
 
 use backon::BackoffBuilder;
 
-use super::{sqlstate, Conn};
+use super::Conn;
 use crate::error::{Blocker, Error, Result};
 use crate::settings::Timeouts;
 
 /// SQLSTATEs worth another try: lock_not_available (lock_timeout), deadlock_detected.
-const RETRYABLE: [&str; 2] = ["55P03", "40P01"];
-
-pub fn is_retryable(err: &sqlx::Error) -> bool {
-    sqlstate(err).is_some_and(|code| RETRYABLE.contains(&code.as_str()))
-}
+pub const RETRYABLE: [&str; 2] = ["55P03", "40P01"];
 
 /// The retry budget of one command run: shared by every step so the whole run honours
 /// `--deadline`, not each statement separately.
@@ -37,15 +33,6 @@ impl RetryPolicy {
 
     pub fn remaining(&self) -> Duration {
         self.deadline.saturating_sub(self.started.elapsed())
-    }
-
-    /// `SET lock_timeout` text for PostgreSQL (milliseconds, at least 1).
-    pub fn lock_timeout_sql(&self, local: bool) -> String {
-        let ms = self.lock_timeout.as_millis().max(1);
-        format!(
-            "SET {}lock_timeout = '{ms}ms'",
-            if local { "LOCAL " } else { "" }
-        )
     }
 
     pub fn attempts<'a>(&'a self, step: &str, relations: &'a [&'a str]) -> Attempts<'a> {
@@ -80,9 +67,15 @@ impl Attempts<'_> {
     }
 
     pub async fn retry_after(&mut self, err: sqlx::Error, conn: &mut Conn) -> Result<()> {
+        self.retry_after_error(Error::database(&self.step, &err), conn)
+            .await
+    }
+
+    /// As [`Attempts::retry_after`], for a step whose failure is already one of ours.
+    pub async fn retry_after_error(&mut self, err: Error, conn: &mut Conn) -> Result<()> {
         self.count += 1;
-        if !is_retryable(&err) {
-            return Err(Error::database(&self.step, &err));
+        if !err.is_lock_conflict() {
+            return Err(err);
         }
         let delay = self.backoff.next().unwrap_or(Duration::from_secs(1));
         if delay + self.policy.lock_timeout > self.policy.remaining() {

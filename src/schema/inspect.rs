@@ -5,6 +5,7 @@ use refinery_core::Migration;
 use serde::{Deserialize, Serialize};
 
 use super::canon;
+use crate::db::retry::RetryPolicy;
 use crate::db::{self, dialect_sql, Conn, Dialect};
 use crate::error::Result;
 
@@ -201,6 +202,32 @@ impl RowChecks {
             rules: !v2_applied || unvalidated,
             duplicates: !unique_index_valid,
             types: !v2_applied,
+        }
+    }
+}
+
+/// Relations an inspection may wait on, named when its lock deadline runs out.
+const INSPECTED: [&str; 4] = [
+    "operation_runs",
+    "operation_types",
+    "oprun_cutover_history",
+    "oprun_cutover_ledger",
+];
+
+/// [`inspect`], retried while a session holds a conflicting lock (an `ACCESS EXCLUSIVE` on
+/// operation_runs blocks even catalog reads such as `pg_get_indexdef`), until the deadline;
+/// then the error names the sessions in the way. Not for use inside a transaction.
+pub async fn inspect_retrying(
+    conn: &mut Conn,
+    schema: &str,
+    deep: bool,
+    retry: &RetryPolicy,
+) -> Result<Inspection> {
+    let mut attempts = retry.attempts("inspect the target", &INSPECTED);
+    loop {
+        match inspect(conn, schema, deep).await {
+            Ok(inspection) => return Ok(inspection),
+            Err(err) => attempts.retry_after_error(err, conn).await?,
         }
     }
 }

@@ -212,7 +212,6 @@ async fn lock_contention_past_the_deadline_exits_5_naming_the_blocking_session()
 /// An ACCESS EXCLUSIVE holder (another migration, a VACUUM FULL) blocks even the catalog
 /// reads migrate starts with; that wait must be retried and reported like any other.
 #[tokio::test]
-#[ignore = "bug: an ACCESS EXCLUSIVE holder makes the first catalog read time out: exit 5 kind database, no retry, no pid"]
 async fn exclusive_lock_holder_is_retried_and_named_too() {
     let Some(db) = TestDb::postgres().await else {
         return;

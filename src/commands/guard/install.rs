@@ -9,12 +9,13 @@
 
 use serde::Serialize;
 
-use super::{legacy_dropped, locked, named_tables, writable_target};
+use super::{legacy_dropped, named_tables, writable_target};
 use crate::cli::{GuardInstallArgs, GuardMode};
 use crate::commands::status::schema_ready;
 use crate::db::ledger::{self, Entry, Outcome};
 use crate::db::lock::RunLock;
 use crate::db::retry::{ddl, RetryPolicy};
+use crate::db::run::run_locked;
 use crate::db::{dialect_sql, ident, Conn, Dialect};
 use crate::error::{Error, Result};
 use crate::legacy::{self, ddl as guard_sql, Family, Legacy, Privilege, Verdict};
@@ -62,7 +63,7 @@ pub async fn run(settings: &Settings, args: &GuardInstallArgs) -> Result<GuardIn
         ));
     }
     let mode = mode_name(args.mode);
-    locked(
+    run_locked(
         settings,
         "guard install",
         async |conn: &mut Conn, lock: &RunLock, retry: &RetryPolicy| {
@@ -82,7 +83,7 @@ async fn install(
     roles: &[String],
 ) -> Result<GuardInstallReport> {
     let schema = &settings.schema;
-    let (inspection, plan) = writable_target(settings, conn).await?;
+    let (inspection, plan) = writable_target(settings, conn, retry).await?;
     if !schema_ready(&inspection, &plan) {
         return Err(Error::refused(
             "not_schema_ready",

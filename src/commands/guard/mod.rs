@@ -5,14 +5,11 @@ pub mod remove;
 pub mod status;
 
 use crate::cli::LegacyArgs;
-use crate::db::connect::{connect, Access};
-use crate::db::ledger::{self, Entry, Outcome};
-use crate::db::lock::RunLock;
 use crate::db::retry::RetryPolicy;
 use crate::db::{ident, Conn};
 use crate::error::{Error, Result};
 use crate::legacy::Legacy;
-use crate::schema::inspect::{inspect, Inspection};
+use crate::schema::inspect::{inspect_retrying, Inspection};
 use crate::schema::migrations;
 use crate::schema::plan::{self, Plan};
 use crate::settings::Settings;
@@ -42,61 +39,13 @@ fn named_tables(args: &LegacyArgs) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// Run `body` holding the run lock, as every writing command does. PostgreSQL: a direct session
-/// (no transaction pooler) with `lock_timeout` set. SQLite: inside the run's one transaction,
-/// committed when `body` succeeds and rolled back when it fails. A failure that may have changed
-/// something is recorded in the ledger.
-async fn locked<T>(
-    settings: &Settings,
-    command: &str,
-    body: impl AsyncFnOnce(&mut Conn, &RunLock, &RetryPolicy) -> Result<T>,
-) -> Result<T> {
-    let mut conn = connect(settings, Access::Write).await?;
-    let retry = RetryPolicy::new(&settings.timeouts);
-    if let Conn::Postgres(_) = conn {
-        super::migrate::refuse_transaction_pooler(&mut conn).await?;
-        conn.execute_script(&retry.lock_timeout_sql(false))
-            .await
-            .map_err(|e| Error::database("set lock_timeout", &e))?;
-    }
-    let lock = RunLock::acquire(settings, &mut conn).await?;
-    let outcome = body(&mut conn, &lock, &retry).await;
-    let outcome = match (outcome, &mut conn) {
-        (Ok(report), Conn::Sqlite(_)) => conn
-            .execute_script("COMMIT")
-            .await
-            .map(|()| report)
-            .map_err(|e| Error::database("commit the run", &e)),
-        (Err(err), Conn::Sqlite(_)) => {
-            let _ = conn.execute_script("ROLLBACK").await;
-            Err(err)
-        }
-        (outcome, Conn::Postgres(_)) => outcome,
-    };
-    if let Err(err) = &outcome {
-        if !matches!(
-            err,
-            Error::Refused { .. } | Error::RunLockHeld { .. } | Error::Usage(_)
-        ) {
-            let evidence = serde_json::json!({ "error": { "kind": err.kind(), "message": err.to_string(), "details": err.details() } });
-            let entry = Entry {
-                command,
-                step: command,
-                outcome: Outcome::Failed,
-                phase: None,
-                evidence,
-            };
-            // Best effort: the ledger may not exist yet, or the connection may be gone.
-            let _ = ledger::record(&lock, &mut conn, entry).await;
-        }
-    }
-    lock.release().await;
-    outcome
-}
-
 /// The target as `migrate` left it, read under the run lock; refused when it is read-only.
-async fn writable_target(settings: &Settings, conn: &mut Conn) -> Result<(Inspection, Plan)> {
-    let inspection = inspect(conn, &settings.schema, false).await?;
+async fn writable_target(
+    settings: &Settings,
+    conn: &mut Conn,
+    retry: &RetryPolicy,
+) -> Result<(Inspection, Plan)> {
+    let inspection = inspect_retrying(conn, &settings.schema, false, retry).await?;
     let plan = plan::plan(
         &inspection,
         &migrations::embedded(settings.dialect()),

@@ -4,11 +4,12 @@
 
 use serde::Serialize;
 
-use super::{legacy_dropped, legacy_of, locked, named_tables, writable_target};
+use super::{legacy_dropped, legacy_of, named_tables, writable_target};
 use crate::cli::LegacyArgs;
 use crate::db::ledger::{self, Entry, Outcome};
 use crate::db::lock::RunLock;
 use crate::db::retry::{ddl, RetryPolicy};
+use crate::db::run::run_locked;
 use crate::db::{dialect_sql, Conn, Dialect};
 use crate::error::Result;
 use crate::legacy::{ddl as guard_sql, Family, Privilege, Revoked};
@@ -40,7 +41,7 @@ pub struct RemovedTable {
 
 pub async fn run(settings: &Settings, args: &LegacyArgs) -> Result<GuardRemoveReport> {
     let named = named_tables(args)?;
-    locked(
+    run_locked(
         settings,
         "guard remove",
         async |conn: &mut Conn, lock: &RunLock, retry: &RetryPolicy| {
@@ -58,7 +59,7 @@ async fn remove(
     named: &[String],
 ) -> Result<GuardRemoveReport> {
     let schema = &settings.schema;
-    let (inspection, _) = writable_target(settings, conn).await?;
+    let (inspection, _) = writable_target(settings, conn, retry).await?;
     let legacy = legacy_of(settings, conn, named).await?;
     if legacy.family.dropped {
         return Err(legacy_dropped(
