@@ -12,7 +12,7 @@ use crate::schema::plan::{self, Plan};
 use crate::settings::Settings;
 
 pub async fn run(settings: &Settings) -> Result<Plan> {
-    let mut conn = connect(settings, Access::Read).await?;
+    let mut conn = connect(settings, Access::Preview).await?;
     let retry = RetryPolicy::new(&settings.timeouts);
     let mut attempts = retry.attempts("inspect the target", &["operation_runs"]);
     let (inspection, legacy) = loop {

@@ -19,6 +19,9 @@ pub const APPLICATION_NAME: &str = "oprun-cutover";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     Read,
+    /// Read, and a SQLite file that does not exist yet reads as an empty database (`plan`
+    /// before the first `migrate`). Nothing is created.
+    Preview,
     Write,
 }
 
@@ -78,8 +81,23 @@ fn postgres_options(settings: &Settings) -> Result<PgConnectOptions> {
 }
 
 fn sqlite_options(settings: &Settings, access: Access) -> Result<SqliteConnectOptions> {
-    let options = SqliteConnectOptions::from_str(settings.url.expose())
+    let mut options = SqliteConnectOptions::from_str(settings.url.expose())
         .map_err(|e| Error::usage(format!("the SQLite URL {} is not valid: {e}", settings.url)))?;
+    let raw = settings.url.expose();
+    let in_memory = raw.contains(":memory:") || raw.contains("mode=memory");
+    let missing = !in_memory && !options.get_filename().exists();
+    match access {
+        Access::Preview if missing => {
+            options = SqliteConnectOptions::from_str("sqlite::memory:").expect("static URL")
+        }
+        Access::Read if missing => {
+            return Err(Error::Connect {
+                target: settings.url.to_string(),
+                reason: "the SQLite file does not exist yet; `migrate` creates it".to_string(),
+            })
+        }
+        _ => {}
+    }
     Ok(options
         .create_if_missing(access == Access::Write)
         .foreign_keys(true)

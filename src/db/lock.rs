@@ -110,7 +110,7 @@ async fn describe_holder(pg: &mut sqlx::PgConnection, key: i64) -> String {
             .await;
     match found.map(|text| serde_json::from_str::<Option<Holder>>(&text)) {
         Ok(Ok(Some(h))) => format!(
-            "pid {} ({}), holding it for {:.0}s",
+            "pid {} ({}), connected {:.0}s ago",
             h.pid,
             if h.application_name.is_empty() {
                 "no application_name"

@@ -84,3 +84,31 @@ async fn seeded_registry_matches_the_canon_used_for_adoption_checks() {
         }
     }
 }
+
+/// `plan` is the first thing to run: on a SQLite file that does not exist yet it shows the
+/// plan for an empty database and creates nothing; `status` says the file is missing.
+#[test]
+fn plan_before_the_first_migrate_on_a_missing_sqlite_file() {
+    let db = TestDb::sqlite();
+    let path = db.url.trim_start_matches("sqlite:").to_string();
+    let plan = db
+        .cmd()
+        .args(["--format", "json", "plan"])
+        .run()
+        .expect_code(0)
+        .json();
+    assert_eq!(
+        plan["data"]["pending"].as_array().unwrap().len(),
+        embedded_versions(db.kind).len()
+    );
+    assert!(
+        !std::path::Path::new(&path).exists(),
+        "plan created the file"
+    );
+    let status = db.cmd().args(["status"]).run().expect_code(3);
+    assert!(
+        status.stderr().contains("does not exist yet"),
+        "{}",
+        status.stderr()
+    );
+}
