@@ -1,7 +1,7 @@
 //! Run identity: the exact bytes behind `ids_hash`, `query_hash` and `run_identity_hash` (SPEC §6).
 //!
 //! `docs/identity.md` is the contract and `tests/fixtures/identity_vectors.json` publishes vectors
-//! for it. The `fingerprint` command and the `verify` duplicate check both call into this module,
+//! for it. The `fingerprint` command (and the coming `verify` duplicate check) call into this module,
 //! so there is exactly one implementation of the definitions. Everything here is pure: the only
 //! input/output is reading an ids file from a `BufRead` the caller opened.
 
