@@ -47,7 +47,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 
-    /// How long one DDL statement may wait for a table lock before it gives up and retries.
+    /// How long one statement may wait for a table lock before it gives up and retries (the
+    /// session's lock_timeout, for reads too: nothing waits behind a lock unbounded).
     #[arg(long, global = true, default_value = "2s", value_name = "DURATION", value_parser = parse_duration)]
     pub lock_timeout: std::time::Duration,
 
