@@ -14,7 +14,6 @@ SELECT json_build_object(
     -- default_ only: `plan` itself reads inside a READ ONLY transaction.
     'read_only', current_setting('default_transaction_read_only') = 'on',
     'in_recovery', pg_is_in_recovery(),
-    'server_version', current_setting('server_version_num')::int,
     'history_exists', EXISTS (SELECT 1 FROM rel WHERE relname = 'oprun_cutover_history'),
     'runs_exists', EXISTS (SELECT 1 FROM runs),
     'registry_exists', EXISTS (SELECT 1 FROM rel WHERE relname = 'operation_types'),
@@ -31,8 +30,7 @@ SELECT json_build_object(
     'indexes', coalesce((
         SELECT json_agg(json_build_object(
                    'name', i.relname,
-                   'valid', x.indisvalid AND x.indisready,
-                   'definition', pg_get_indexdef(x.indexrelid)) ORDER BY i.relname)
+                   'valid', x.indisvalid AND x.indisready) ORDER BY i.relname)
         FROM pg_index x
         JOIN pg_class i ON i.oid = x.indexrelid
         JOIN runs ON x.indrelid = runs.oid), '[]'),

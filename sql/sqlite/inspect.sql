@@ -5,7 +5,6 @@ SELECT json_object(
     'schema_exists', json('true'),
     'read_only', json('false'),
     'in_recovery', json('false'),
-    'server_version', sqlite_version(),
     'history_exists', json(CASE WHEN EXISTS (SELECT 1 FROM sqlite_schema
         WHERE type = 'table' AND name = 'oprun_cutover_history') THEN 'true' ELSE 'false' END),
     'runs_exists', json(CASE WHEN EXISTS (SELECT 1 FROM sqlite_schema
@@ -20,7 +19,7 @@ SELECT json_object(
                     'data_type', lower(type),
                     'not_null', json(CASE WHEN "notnull" THEN 'true' ELSE 'false' END)))
                 FROM pragma_table_info('operation_runs'))),
-    'indexes', json((SELECT json_group_array(json_object('name', name, 'valid', json('true'), 'definition', sql))
+    'indexes', json((SELECT json_group_array(json_object('name', name, 'valid', json('true')))
                 FROM sqlite_schema
                 WHERE type = 'index' AND tbl_name = 'operation_runs' AND sql IS NOT NULL)),
     'unvalidated', json('[]')

@@ -14,7 +14,6 @@ pub struct Catalog {
     pub schema_exists: bool,
     pub read_only: bool,
     pub in_recovery: bool,
-    pub server_version: serde_json::Value,
     pub history_exists: bool,
     pub runs_exists: bool,
     pub registry_exists: bool,
@@ -36,7 +35,6 @@ pub struct CatalogColumn {
 pub struct CatalogIndex {
     pub name: String,
     pub valid: bool,
-    pub definition: String,
 }
 
 /// Existing rows breaking one canonical rule.

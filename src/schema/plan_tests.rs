@@ -11,7 +11,6 @@ fn catalog(columns: &[(&str, &str)]) -> Catalog {
         schema_exists: true,
         read_only: false,
         in_recovery: false,
-        server_version: serde_json::json!(150000),
         history_exists: false,
         runs_exists: !columns.is_empty(),
         registry_exists: false,
@@ -217,12 +216,10 @@ fn an_invalid_index_is_rebuilt_and_a_valid_one_kept() {
         CatalogIndex {
             name: canon::ACTIVE_RUN_INDEX.to_string(),
             valid: false,
-            definition: String::new(),
         },
         CatalogIndex {
             name: "operation_runs_tenant_created_idx".to_string(),
             valid: true,
-            definition: String::new(),
         },
     ];
     let plan = plan(

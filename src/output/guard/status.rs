@@ -4,11 +4,15 @@ use std::io::{self, Write};
 
 use super::write_family;
 use crate::commands::guard::status::GuardStatusReport;
+use crate::db::Dialect;
 use crate::legacy::{TableGuard, Verdict};
 
 pub fn write_status(r: &GuardStatusReport, w: &mut dyn Write) -> io::Result<()> {
     let target = format!("{} schema {}", r.dialect.name(), r.schema);
     let headline = match r.state {
+        Verdict::Enforced if r.dialect == Dialect::Sqlite => {
+            "HOLDS: every write to the legacy tables is blocked (SQLite cannot count them)"
+        }
         Verdict::Enforced => "HOLDS: every write to the legacy tables is blocked and counted",
         Verdict::Dropped => "HOLDS: the legacy tables are dropped",
         Verdict::Observing => "NOT ENFORCED: observe mode, writes are allowed and recorded",
