@@ -7,6 +7,7 @@
 use refinery_core::Runner;
 use serde::Serialize;
 
+use crate::commands::status::phase_rank;
 use crate::db::ledger::{self, Entry, Outcome};
 use crate::db::lock::RunLock;
 use crate::db::migrator::{Migrator, HISTORY_TABLE};
@@ -155,7 +156,14 @@ async fn migrate_locked(
         indexes,
         phase: "schema_ready",
     };
-    if !already_converged || inspection.recorded_phase.as_deref() == Some("not_started") {
+    // A later phase (guarded, verified) stays recorded: a migrate that only adds to the schema
+    // does not undo the guard, so it records its action without moving the phase back.
+    let recorded = inspection
+        .recorded_phase
+        .as_deref()
+        .unwrap_or("not_started");
+    let later_phase = phase_rank(recorded) > phase_rank("schema_ready");
+    if !already_converged || recorded == "not_started" {
         let evidence = serde_json::to_value(&report).expect("report serializes");
         ledger::record(
             lock,
@@ -164,7 +172,7 @@ async fn migrate_locked(
                 command: "migrate",
                 step: "schema_ready",
                 outcome: Outcome::Ok,
-                phase: Some("schema_ready"),
+                phase: (!later_phase).then_some("schema_ready"),
                 evidence,
             },
         )

@@ -828,3 +828,33 @@ async fn install_is_refused_until_migrate_has_run() {
         assert!(problem.contains("run migrate"), "{problem}");
     }
 }
+
+/// A migrate that has nothing to undo keeps the recorded phase: the guard still holds.
+#[tokio::test]
+async fn migrate_after_the_guard_keeps_the_guarded_phase() {
+    for db in TestDb::each().await {
+        legacy_db(&db).await;
+        db.cmd().args(["guard", "install"]).run().expect_code(0);
+        // Simulate an interrupted earlier run: an index to rebuild gives migrate work to do.
+        db.exec("DROP INDEX operation_runs_tenant_created_idx")
+            .await;
+        let migrated = db
+            .cmd()
+            .args(["--format", "json", "migrate"])
+            .run()
+            .expect_code(0)
+            .json();
+        assert_eq!(migrated["data"]["already_converged"], false);
+        assert_eq!(
+            db.scalar("SELECT phase FROM oprun_cutover_state").await,
+            "guarded_enforce"
+        );
+        let status = db
+            .cmd()
+            .args(["--format", "json", "status", "--require", "guarded"])
+            .run()
+            .expect_code(0)
+            .json();
+        assert_eq!(status["data"]["phase"], "guarded_enforce");
+    }
+}
