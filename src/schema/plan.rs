@@ -188,7 +188,10 @@ pub fn plan(inspection: &Inspection, embedded: &[Migration], schema: &str) -> Pl
         create_schema: postgres && !catalog.schema_exists,
         adopting,
         row_estimate: catalog.row_estimate,
-        validate_after_migrations: postgres && pending.iter().any(|m| m.version == 2),
+        // V2 adds its constraints valid at once to an empty (or new) table.
+        validate_after_migrations: postgres
+            && catalog.runs_exists
+            && pending.iter().any(|m| m.version == 2),
         applied,
         pending,
         columns,
