@@ -191,10 +191,16 @@ fn refuse_on_blockers(plan: &Plan) -> Result<()> {
             first.message
         )
     } else {
-        let all: Vec<&str> = plan.blockers.iter().map(|b| b.message.as_str()).collect();
+        let all: Vec<String> = plan
+            .blockers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| format!("({}) {}", i + 1, b.message))
+            .collect();
         format!(
-            "refusing to migrate, nothing was changed: {}",
-            all.join("; and ")
+            "refusing to migrate for {} reasons, nothing was changed: {}",
+            plan.blockers.len(),
+            all.join("; ")
         )
     };
     Err(Error::refused_with(

@@ -10,9 +10,10 @@ pub fn write_violations(violations: &[Violation], w: &mut dyn Write) -> io::Resu
         let ids: Vec<String> = v.sample_ids.iter().map(i64::to_string).collect();
         writeln!(
             w,
-            "      rule {}: {} rows, e.g. ids {}",
+            "      rule {}: {} {}, e.g. ids {}",
             v.rule,
             v.rows,
+            if v.rows == 1 { "row" } else { "rows" },
             ids.join(", ")
         )?;
     }

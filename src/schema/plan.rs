@@ -143,7 +143,14 @@ pub fn plan(inspection: &Inspection, embedded: &[Migration], schema: &str) -> Pl
         let rules: Vec<String> = inspection
             .violations
             .iter()
-            .map(|v| format!("{} ({} rows)", v.rule, v.rows))
+            .map(|v| {
+                format!(
+                    "{} ({} {})",
+                    v.rule,
+                    v.rows,
+                    if v.rows == 1 { "row" } else { "rows" }
+                )
+            })
             .collect();
         blockers.push(Blocker {
             kind: "invalid_rows",
