@@ -4,7 +4,9 @@
 
 use serde_json::Value;
 
-use crate::harness::{embedded_versions, relation_exists, schema_fingerprint, Kind, TestDb};
+use crate::harness::{
+    assert_message, embedded_versions, relation_exists, schema_fingerprint, Kind, TestDb,
+};
 
 /// The older shape's columns: (name, PostgreSQL, SQLite). It has an app-only column
 /// (`legacy_note`), varchar where the canon has text, json where it has jsonb, and lacks
@@ -435,14 +437,12 @@ async fn duplicate_active_runs_refuse_with_a_report_and_change_nothing() {
         let (first, second) = (id_of(&db, "first").await, id_of(&db, "second").await);
         let before = schema_fingerprint(&db).await;
 
-        let run = db
+        let error = db
             .cmd()
             .args(["--format", "json", "migrate"])
             .run()
-            .expect_code(6);
-        let error = &run.json()["error"];
-        assert_eq!(error["kind"], "duplicate_active_runs", "{error}");
-        let duplicates = &blocker(error, "duplicate_active_runs")["details"]["duplicates"];
+            .expect_error(6, "duplicate_active_runs");
+        let duplicates = &blocker(&error, "duplicate_active_runs")["details"]["duplicates"];
         assert_eq!(duplicates["groups"], 1, "{duplicates}");
         assert_eq!(duplicates["rows"], 2, "{duplicates}");
         let group = &duplicates["sample"][0];
@@ -544,14 +544,12 @@ async fn rows_breaking_a_rule_refuse_per_rule_with_sample_ids_and_change_nothing
         .await;
         let before = schema_fingerprint(&db).await;
 
-        let run = db
+        let error = db
             .cmd()
             .args(["--format", "json", "migrate"])
             .run()
-            .expect_code(6);
-        let error = &run.json()["error"];
-        assert_eq!(error["kind"], "invalid_rows", "{error}");
-        let violations = &blocker(error, "invalid_rows")["details"]["violations"];
+            .expect_error(6, "invalid_rows");
+        let violations = &blocker(&error, "invalid_rows")["details"]["violations"];
         let rule = |name: &str| {
             violations
                 .as_array()
@@ -601,14 +599,12 @@ async fn completed_rows_in_a_table_without_completed_at_refuse() {
         let done = [id_of(&db, "r1").await, id_of(&db, "r3").await];
         let before = schema_fingerprint(&db).await;
 
-        let run = db
+        let error = db
             .cmd()
             .args(["--format", "json", "migrate"])
             .run()
-            .expect_code(6);
-        let error = &run.json()["error"];
-        assert_eq!(error["kind"], "invalid_rows", "{error}");
-        let violations = &blocker(error, "invalid_rows")["details"]["violations"];
+            .expect_error(6, "invalid_rows");
+        let violations = &blocker(&error, "invalid_rows")["details"]["violations"];
         assert_eq!(
             violations,
             &serde_json::json!([{ "rule": "completed_has_completed_at", "rows": 2, "sample_ids": done }])
@@ -627,20 +623,12 @@ async fn missing_required_column_refuses() {
         )
         .await;
         let before = schema_fingerprint(&db).await;
-        let run = db
+        let error = db
             .cmd()
             .args(["--format", "json", "migrate"])
             .run()
-            .expect_code(6);
-        let error = &run.json()["error"];
-        assert_eq!(error["kind"], "missing_required_column", "{error}");
-        assert!(
-            error["message"]
-                .as_str()
-                .unwrap()
-                .contains("no outcome column"),
-            "{error}"
-        );
+            .expect_error(6, "missing_required_column");
+        assert_message(&error, "no outcome column");
         assert_untouched(&db, &before).await;
 
         let plan = db.cmd().args(["--format", "json", "plan"]).run().json();
@@ -862,14 +850,12 @@ async fn row_with_an_empty_type_refuses_before_any_change() {
             .await;
         let id = id_of(&db, "empty type").await;
         let before = schema_fingerprint(&db).await;
-        let run = db
+        let error = db
             .cmd()
             .args(["--format", "json", "migrate"])
             .run()
-            .expect_code(6);
-        let error = &run.json()["error"];
-        assert_eq!(error["kind"], "invalid_rows", "{error}");
-        let listed = blocker(error, "invalid_rows")["details"]["violations"].to_string();
+            .expect_error(6, "invalid_rows");
+        let listed = blocker(&error, "invalid_rows")["details"]["violations"].to_string();
         assert!(listed.contains(&id.to_string()), "{error}");
         assert_untouched(&db, &before).await;
     }

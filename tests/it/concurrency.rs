@@ -150,7 +150,7 @@ async fn lock_contention_past_the_deadline_exits_5_naming_the_blocking_session()
         .unwrap();
     let pid = backend_pid(&mut holder).await;
 
-    let run = db
+    let error = db
         .cmd()
         .args([
             "--format",
@@ -162,9 +162,7 @@ async fn lock_contention_past_the_deadline_exits_5_naming_the_blocking_session()
             "migrate",
         ])
         .run()
-        .expect_code(5);
-    let error = &run.json()["error"];
-    assert_eq!(error["kind"], "lock_deadline", "{error}");
+        .expect_error(5, "lock_deadline");
     let message = error["message"].as_str().unwrap();
     assert!(message.contains(&format!("pid {pid}")), "{message}");
     let attempts: u32 = message
@@ -223,7 +221,7 @@ async fn exclusive_lock_holder_is_retried_and_named_too() {
         .await
         .unwrap();
     let pid = backend_pid(&mut holder).await;
-    let run = db
+    let error = db
         .cmd()
         .args([
             "--format",
@@ -235,9 +233,7 @@ async fn exclusive_lock_holder_is_retried_and_named_too() {
             "migrate",
         ])
         .run()
-        .expect_code(5);
-    let error = &run.json()["error"];
-    assert_eq!(error["kind"], "lock_deadline", "{error}");
+        .expect_error(5, "lock_deadline");
     assert!(
         error["message"]
             .as_str()
@@ -270,7 +266,7 @@ async fn run_lock_held_by_another_session_exits_4_naming_the_holder() {
     let pid = backend_pid(&mut holder).await;
     let before = schema_fingerprint(&db).await;
 
-    let run = db
+    let error = db
         .cmd()
         .args([
             "--format",
@@ -282,9 +278,7 @@ async fn run_lock_held_by_another_session_exits_4_naming_the_holder() {
             "migrate",
         ])
         .run()
-        .expect_code(4);
-    let error = &run.json()["error"];
-    assert_eq!(error["kind"], "run_lock_held", "{error}");
+        .expect_error(4, "run_lock_held");
     let message = error["message"].as_str().unwrap();
     assert!(message.contains(&format!("pid {pid}")), "{message}");
     assert!(message.contains("release-train"), "{message}");

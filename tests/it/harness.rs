@@ -331,3 +331,24 @@ pub fn embedded_versions(kind: Kind) -> Vec<i64> {
         .map(|m| i64::from(m.version()))
         .collect()
 }
+
+impl Run {
+    /// Assert the exit code and the JSON error kind; return the `error` object.
+    #[track_caller]
+    pub fn expect_error(self, code: i32, kind: &str) -> Value {
+        let run = self.expect_code(code);
+        let error = run.json()["error"].clone();
+        assert_eq!(error["kind"], kind, "{error}");
+        error
+    }
+}
+
+/// Assert that a JSON error's message contains `needle`.
+#[track_caller]
+pub fn assert_message(error: &Value, needle: &str) {
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(needle),
+        "message lacks {needle:?}: {error}"
+    );
+}

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use sqlx::Connection;
 
-use crate::harness::{admin_url, schema_fingerprint, Cmd, Kind, TestDb};
+use crate::harness::{admin_url, assert_message, schema_fingerprint, Cmd, Kind, TestDb};
 
 /// The migration history as text: version, name and checksum of every row.
 async fn history(db: &TestDb) -> String {
@@ -42,13 +42,11 @@ async fn edited_applied_migration_is_refused_naming_the_version_and_both_checksu
             .await;
         let before = snapshot(&db).await;
 
-        let run = db
+        let error = db
             .cmd()
             .args(["--format", "json", "migrate"])
             .run()
-            .expect_code(6);
-        let error = &run.json()["error"];
-        assert_eq!(error["kind"], "migration_edited", "{error}");
+            .expect_error(6, "migration_edited");
         let message = error["message"].as_str().unwrap();
         for needle in ["V2", "checksum 123", &format!("checksum {ours}")] {
             assert!(message.contains(needle), "{needle:?} not in: {message}");
@@ -90,20 +88,12 @@ async fn database_ahead_of_the_tool_is_refused() {
         .await;
         let before = snapshot(&db).await;
 
-        let run = db
+        let error = db
             .cmd()
             .args(["--format", "json", "migrate"])
             .run()
-            .expect_code(6);
-        let error = &run.json()["error"];
-        assert_eq!(error["kind"], "database_ahead", "{error}");
-        assert!(
-            error["message"]
-                .as_str()
-                .unwrap()
-                .contains("V99__from_a_newer_tool"),
-            "{error}"
-        );
+            .expect_error(6, "database_ahead");
+        assert_message(&error, "V99__from_a_newer_tool");
         assert_eq!(snapshot(&db).await, before, "{:?} changed", db.kind);
 
         let status = db
@@ -130,13 +120,11 @@ async fn read_only_postgres_target_is_refused_and_nothing_is_created() {
     .await;
     let before = schema_fingerprint(&db).await;
 
-    let run = db
+    let error = db
         .cmd()
         .args(["--format", "json", "migrate"])
         .run()
-        .expect_code(6);
-    let error = &run.json()["error"];
-    assert_eq!(error["kind"], "read_only", "{error}");
+        .expect_error(6, "read_only");
     assert!(
         error["message"].as_str().unwrap().contains("read-only"),
         "{error}"
