@@ -37,5 +37,6 @@ SELECT json_build_object(
     'unvalidated', coalesce((
         SELECT json_agg(k.conname ORDER BY k.conname)
         FROM pg_constraint k JOIN runs ON k.conrelid = runs.oid
-        WHERE NOT k.convalidated), '[]')
+        -- only the tool's own: an application's unvalidated constraint is its own business
+        WHERE NOT k.convalidated AND k.conname LIKE 'oprun\_%'), '[]')
 )::text

@@ -106,12 +106,7 @@ async fn migrate_locked(
     // After the migrations: the constraints they added NOT VALID, and the indexes.
     let catalog = inspect_retrying(conn, &settings.schema, false, retry).await?;
     let mut validated = Vec::new();
-    for name in catalog
-        .catalog
-        .unvalidated
-        .iter()
-        .filter(|c| c.starts_with("oprun_"))
-    {
+    for name in &catalog.catalog.unvalidated {
         let sql = format!(
             "ALTER TABLE operation_runs VALIDATE CONSTRAINT {}",
             ident::quote(name)

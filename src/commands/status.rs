@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::exit::ExitStatus;
 use crate::schema::inspect::{inspect_retrying, Inspection};
 use crate::schema::migrations;
-use crate::schema::plan::{self, IndexAction, MigrationRef, Plan};
+use crate::schema::plan::{self, Blocker, IndexAction, MigrationRef, Plan};
 use crate::settings::Settings;
 
 /// The phases, in order (SPEC §4).
@@ -90,10 +90,7 @@ fn required_name(required: RequiredPhase) -> &'static str {
 pub fn schema_ready(inspection: &Inspection, plan: &Plan) -> bool {
     inspection.catalog.runs_exists
         && plan.pending.is_empty()
-        && !plan
-            .blockers
-            .iter()
-            .any(|b| matches!(b.kind, "migration_edited" | "database_ahead"))
+        && !plan.blockers.iter().any(Blocker::is_drift)
         && plan.validate.is_empty()
         && plan
             .indexes
@@ -114,7 +111,7 @@ pub async fn run(settings: &Settings, require: Option<RequiredPhase>) -> Result<
     let divergent: Vec<Divergence> = plan
         .blockers
         .iter()
-        .filter(|b| matches!(b.kind, "migration_edited" | "database_ahead"))
+        .filter(|b| b.is_drift())
         .map(|b| Divergence {
             kind: b.kind,
             message: b.message.clone(),
@@ -125,10 +122,10 @@ pub async fn run(settings: &Settings, require: Option<RequiredPhase>) -> Result<
         .iter()
         .map(|i| IndexState {
             name: i.name,
-            state: match (i.action, inspection.catalog.runs_exists) {
-                (IndexAction::Present, _) => "valid",
-                (IndexAction::RebuildInvalid, _) => "invalid",
-                (IndexAction::Build, _) => "missing",
+            state: match i.action {
+                IndexAction::Present => "valid",
+                IndexAction::RebuildInvalid => "invalid",
+                IndexAction::Build => "missing",
             },
         })
         .collect();

@@ -62,10 +62,6 @@ pub struct Attempts<'a> {
 }
 
 impl Attempts<'_> {
-    pub fn count(&self) -> u32 {
-        self.count + 1
-    }
-
     pub async fn retry_after(&mut self, err: sqlx::Error, conn: &mut Conn) -> Result<()> {
         self.retry_after_error(Error::database(&self.step, &err), conn)
             .await

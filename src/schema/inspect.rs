@@ -21,6 +21,7 @@ pub struct Catalog {
     pub row_estimate: i64,
     pub columns: Vec<CatalogColumn>,
     pub indexes: Vec<CatalogIndex>,
+    /// The tool's own (`oprun_*`) constraints on operation_runs not yet validated.
     pub unvalidated: Vec<String>,
 }
 
@@ -188,11 +189,7 @@ struct RowChecks {
 impl RowChecks {
     fn needed(inspection: &Inspection) -> RowChecks {
         let v2_applied = inspection.applied.iter().any(|m| m.version() == 2);
-        let unvalidated = inspection
-            .catalog
-            .unvalidated
-            .iter()
-            .any(|c| c.starts_with("oprun_"));
+        let unvalidated = !inspection.catalog.unvalidated.is_empty();
         let unique_index_valid = inspection
             .index(canon::ACTIVE_RUN_INDEX)
             .is_some_and(|i| i.valid);

@@ -96,6 +96,14 @@ pub struct Blocker {
     pub details: serde_json::Value,
 }
 
+impl Blocker {
+    /// The database and this binary disagree about the migration history (drift): `status`
+    /// reports it and exits 1.
+    pub fn is_drift(&self) -> bool {
+        matches!(self.kind, "migration_edited" | "database_ahead")
+    }
+}
+
 impl Plan {
     /// Nothing to change: the schema is canonical.
     pub fn is_converged(&self) -> bool {
@@ -166,12 +174,7 @@ pub fn plan(inspection: &Inspection, embedded: &[Migration], schema: &str) -> Pl
     }
 
     let postgres = inspection.dialect == Dialect::Postgres;
-    let validate: Vec<String> = catalog
-        .unvalidated
-        .iter()
-        .filter(|c| c.starts_with("oprun_"))
-        .cloned()
-        .collect();
+    let validate = catalog.unvalidated.clone();
     let indexes = canon::INDEXES
         .iter()
         .map(|index| {
